@@ -1,0 +1,1 @@
+"""Keras / keras-rl callbacks: reward logging (CSV) and checkpointing."""

@@ -1,0 +1,194 @@
+"""Every fix keras-rl2 1.0.5 needs on TensorFlow 2.21 / tf-keras / numpy 2, in one place.
+
+keras-rl2 is archived (last release 2021). Each fix below says what breaks, why, and when
+it can be deleted. ``apply()`` runs once, when ``reproduce`` is imported, before anything
+else imports TensorFlow; ``ACTIVE_FIXES`` lists what it did (``reproduce doctor`` prints it).
+
+1. ``legacy-keras``: TF >= 2.16 ships Keras 3 as ``tf.keras``; keras-rl2 needs Keras 2.
+   We set ``TF_USE_LEGACY_KERAS=1`` so ``tf.keras`` is tf-keras. Delete when keras-rl
+   supports Keras 3 (it never will; the successor would have to).
+2. ``keras-version``: ``rl.callbacks`` does ``from tensorflow.keras import __version__``,
+   which tf-keras's API module lacks. We copy ``tf_keras.__version__`` onto it.
+3. ``graph-mode``: importing ``rl.agents`` runs ``tf.compat.v1.disable_eager_execution()``
+   (from ``rl/agents/ddpg.py``), so models built before that import are eager and those
+   built after are graph-mode, and mixing them fails. keras-rl2's soft target updates
+   (``AdditionalUpdatesOptimizer.get_updates``) only run in the graph-mode training loop,
+   so we choose graph mode, deliberately, for the whole process, at import time.
+4. ``legacy-optimizer``: ``DQNAgent.compile(Adam(...))`` with ``target_model_update < 1``
+   fails (``'Adam' object has no attribute '_name'``): keras-rl2 wraps the optimizer in a
+   subclass of the *legacy* optimizer API. Agents' ``compile`` now accepts today's
+   optimizers (instances or names) and converts them to their ``optimizers.legacy``
+   equivalents with the same hyperparameters.
+5. ``compile-metrics``: ``DQNAgent.compile(optimizer, metrics=[])`` appends to a shared
+   mutable default, so every later agent in the process gets ``mean_q`` once more. We
+   pass a fresh list on every call.
+6. ``int64-counters``: ``rl/core.py`` counts steps and episodes in ``np.int16``. Under
+   numpy 2 (NEP 50) ``np.int16(32767) + 1`` wraps to -32768, so ``fit(nb_steps > 32767)``
+   never returns. ``rl.core`` now sees a numpy whose ``int16`` is ``int64``. Delete when
+   keras-rl2 counts in Python ints.
+7. ``save-no-prompt``: ``save_weights(path)`` defaults to ``overwrite=False``, which asks
+   on stdin when the file exists (and blocks with stdin closed). The default is now True.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import types
+
+ACTIVE_FIXES: list[str] = []
+_APPLIED = False
+
+
+class KerasBackendError(RuntimeError):
+    """TensorFlow was already imported with Keras 3 as ``tf.keras``."""
+
+
+def _require_legacy_keras():
+    # tf.keras resolves lazily on first use, so the variable still works after `import
+    # tensorflow` as long as nothing has touched tf.keras yet; the check below catches the rest.
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter quiet
+    import tensorflow as tf
+
+    if not tf.keras.layers.Dense.__module__.startswith("tf_keras"):
+        raise _keras3_error()
+    ACTIVE_FIXES.append("legacy-keras: TF_USE_LEGACY_KERAS=1, tf.keras is tf-keras (Keras 2)")
+
+
+def _keras3_error():
+    return KerasBackendError(
+        "TensorFlow was imported with Keras 3 as tf.keras before `reproduce`, but keras-rl2 "
+        "needs Keras 2 (tf-keras); import `reproduce` before tensorflow, or set "
+        "TF_USE_LEGACY_KERAS=1 in the environment"
+    )
+
+
+def _add_keras_version():
+    import tensorflow as tf
+    import tf_keras
+
+    api = sys.modules.get("tensorflow.keras") or tf.keras
+    if not hasattr(api, "__version__"):
+        api.__version__ = tf_keras.__version__
+    if "tensorflow.keras" not in sys.modules:
+        sys.modules["tensorflow.keras"] = api
+    ACTIVE_FIXES.append(f"keras-version: tensorflow.keras.__version__ = {tf_keras.__version__}")
+
+
+def _graph_mode():
+    import tensorflow as tf
+
+    tf.compat.v1.disable_eager_execution()
+    ACTIVE_FIXES.append("graph-mode: eager execution disabled for the whole process")
+
+
+def to_legacy_optimizer(optimizer):
+    """Return a ``tf.keras.optimizers.legacy`` optimizer equivalent to ``optimizer``.
+
+    Accepts a name (``"adam"``), a current tf-keras optimizer instance, or a legacy one
+    (returned unchanged). Raises ``ValueError`` for settings the legacy API cannot express.
+    """
+    import tensorflow as tf
+
+    legacy = tf.keras.optimizers.legacy
+    if isinstance(optimizer, legacy.Optimizer):
+        return optimizer
+    if isinstance(optimizer, str):
+        cls = _legacy_class(legacy, optimizer)
+        return cls()
+    if not isinstance(optimizer, tf.keras.optimizers.Optimizer):
+        raise TypeError(
+            f"expected a Keras optimizer or its name (e.g. Adam(learning_rate=1e-3) or 'adam'), "
+            f"got {type(optimizer).__name__}"
+        )
+    cls = _legacy_class(legacy, type(optimizer).__name__)
+    for key in ("weight_decay", "use_ema"):
+        if getattr(optimizer, key, None):
+            raise ValueError(
+                f"optimizer setting {key}={getattr(optimizer, key)!r} has no legacy-optimizer "
+                f"equivalent; keras-rl2 needs a legacy optimizer, so drop {key} or pass "
+                f"tf.keras.optimizers.legacy.{cls.__name__} yourself"
+            )
+    # get_config() reads variables with .numpy(), which graph mode forbids: read attributes.
+    names = set(cls.__init__.__code__.co_varnames) | {"clipnorm", "clipvalue", "global_clipnorm"}
+    kwargs = {}
+    for name in sorted(names - {"self", "name", "kwargs"}):
+        value = getattr(optimizer, name, None)
+        if isinstance(value, tf.Variable):  # not yet initialized in graph mode: its initial value
+            value = tf.compat.v1.keras.backend.get_session().run(value.initial_value).item()
+        if value is not None:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def _legacy_class(legacy, name):
+    by_lower = {n.lower(): getattr(legacy, n) for n in dir(legacy) if not n.startswith("_")}
+    cls = by_lower.get(name.lower())
+    if cls is None or name.lower() == "optimizer":
+        known = sorted(n for n in dir(legacy) if not n.startswith("_") and n != "Optimizer")
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(known)}")
+    return cls
+
+
+def _patch_agent_compile():
+    from rl.agents.dqn import DQNAgent, NAFAgent
+    from rl.agents.sarsa import SARSAAgent
+
+    for cls in (DQNAgent, NAFAgent, SARSAAgent):
+        original = cls.compile
+
+        @functools.wraps(original)
+        def compile(self, optimizer, metrics=None, _original=original):
+            return _original(self, to_legacy_optimizer(optimizer), metrics=list(metrics or []))
+
+        cls.compile = compile
+    ACTIVE_FIXES.append("legacy-optimizer: agents' compile accepts current optimizers and names")
+    ACTIVE_FIXES.append("compile-metrics: agents' compile gets a fresh metrics list per call")
+
+
+def _patch_counters():
+    import numpy as np
+    import rl.core
+
+    class _Int64CounterNumpy(types.ModuleType):
+        """numpy, except that ``int16`` is ``int64`` (keras-rl2's step counters)."""
+
+        int16 = np.int64
+
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+    rl.core.np = _Int64CounterNumpy("numpy")
+    ACTIVE_FIXES.append("int64-counters: rl.core counts steps and episodes in int64")
+
+
+def _patch_save_weights():
+    from rl.agents.dqn import DQNAgent, NAFAgent
+    from rl.agents.sarsa import SARSAAgent
+
+    for cls in (DQNAgent, NAFAgent, SARSAAgent):
+        original = cls.save_weights
+
+        @functools.wraps(original)
+        def save_weights(self, filepath, overwrite=True, _original=original):
+            return _original(self, filepath, overwrite=overwrite)
+
+        cls.save_weights = save_weights
+    ACTIVE_FIXES.append("save-no-prompt: agents' save_weights overwrites without asking")
+
+
+def apply() -> list[str]:
+    """Apply every fix once (idempotent) and return the list of active fixes."""
+    global _APPLIED
+    if _APPLIED:
+        return ACTIVE_FIXES
+    _require_legacy_keras()
+    _add_keras_version()
+    _graph_mode()
+    _patch_counters()
+    _patch_agent_compile()
+    _patch_save_weights()
+    _APPLIED = True
+    return ACTIVE_FIXES
