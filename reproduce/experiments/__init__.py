@@ -10,6 +10,12 @@ Each experiment is a module that defines:
 - ``run(config, run_dir: Path) -> dict``: trains/evaluates, writes into ``run_dir``
   through :class:`reproduce.runs.RunDir`, returns a small summary dict.
 
+Every run directory holds ``config.json`` and ``manifest.json`` (:class:`RunDir`),
+``episodes.csv`` (per training episode, Monitor format, :class:`callbacks.MonitorWriter`),
+``summary.json`` (the flat headline numbers the report quotes) and, where they apply,
+``eval.csv`` (greedy test episodes: ``episode, r, l``) and ``q_table.csv`` (NChain:
+columns ``state, q_forward, q_backward``).
+
 Modules are imported lazily so ``reproduce list`` and ``--help`` stay fast.
 """
 
@@ -21,7 +27,14 @@ from types import ModuleType
 
 from reproduce.runs import ConfigError
 
-EXPERIMENTS: dict[str, str] = {}
+EXPERIMENTS: dict[str, str] = {
+    "nchain-tabular": "reproduce.experiments.nchain_tabular",
+    "cartpole-tabular": "reproduce.experiments.cartpole_tabular",
+    "nchain-keras": "reproduce.experiments.nchain_keras",
+    "nchain-dqn": "reproduce.experiments.nchain_dqn",
+    "cartpole-dqn": "reproduce.experiments.cartpole_dqn",
+    "cartpole-dqn-tuned": "reproduce.experiments.cartpole_dqn_tuned",
+}
 
 
 def register(name: str, module: str) -> None:
