@@ -87,11 +87,56 @@ def _list() -> int:
     return 0
 
 
+def _report(results: Path) -> int:
+    from reproduce import report
+
+    outcome = report.build(results)
+    for path, reason in outcome["problems"]:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    if outcome["missing"]:
+        print(f"no runs yet for: {', '.join(outcome['missing'])}", file=sys.stderr)
+    print(f"report: {outcome['runs']} runs -> {outcome['report']} ({len(outcome['plots'])} plots)")
+    return 0
+
+
+def _all(args) -> int:
+    from reproduce import suite
+    from reproduce.sweep import LocalExecutor, sweep
+
+    # --quick writes under RESULTS/quick so a smoke run never mixes with the committed results
+    root = args.results / "quick" if args.quick else args.results
+    runs_dir = root / "runs"
+    jobs = suite.jobs(runs_dir, quick=args.quick)
+    print(f"reproduce all: {len(jobs)} runs on {args.workers} workers -> {runs_dir}", flush=True)
+
+    def progress(result):
+        note = f" ({result.error})" if result.error else ""
+        print(f"  {result.status:<8} {result.job.experiment} seed {result.job.seed} "
+              f"{result.wall_time_s:6.1f} s{note}", flush=True)
+
+    frame = sweep(jobs, LocalExecutor(args.workers), runs_dir / "sweep_summary.csv", progress)
+    code = _report(root)
+    failed = frame[frame.status == "failed"]
+    if len(failed):
+        print(f"error: {len(failed)} of {len(frame)} runs failed (see {runs_dir / 'sweep_summary.csv'}); "
+              f"rerun `reproduce all` to retry only those", file=sys.stderr)
+        return 1
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reproduce", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="print versions and compat fixes, run a keras-rl smoke test")
     sub.add_parser("list", help="list experiments with their defaults")
+    rep = sub.add_parser("report", help="build REPORT.md, summary CSVs and plots from run directories")
+    rep.add_argument("--results", type=Path, default=Path("results"),
+                     help="results directory holding runs/ (default results)")
+    every = sub.add_parser("all", help="run the reproduction suite (skipping complete runs), then the report")
+    every.add_argument("--quick", action="store_true", help="a small smoke version (about a minute)")
+    every.add_argument("--workers", type=positive_int, default=2, help="parallel processes (default 2)")
+    every.add_argument("--results", type=Path, default=Path("results"),
+                       help="results directory (default results; --quick uses RESULTS/quick)")
     run = sub.add_parser("run", help="run an experiment: reproduce run NAME [options]", add_help=False)
     run.add_argument("argv", nargs=argparse.REMAINDER)
     return parser
@@ -110,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
             return _list()
         if args.command == "run":
             return _run(args.argv)
+        if args.command == "report":
+            return _report(args.results)
+        if args.command == "all":
+            return _all(args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

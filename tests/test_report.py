@@ -1,0 +1,136 @@
+"""The report, built from small synthetic run directories written by the package's own writers."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from callbacks.monitor import MonitorWriter
+from reproduce import report
+from reproduce.runs import RunDir, write_csv, write_json
+from reproduce.stats import mean_ci, wilson_ci
+
+
+def make_run(root, experiment, seed, summary, config=None, episodes=(), q_table=None, sub=""):
+    path = root / "runs" / experiment / sub / f"seed{seed}"
+    run = RunDir(path, experiment, {"seed": seed, **(config or {})}, seed, command=["test"]).start()
+    with MonitorWriter(path / "episodes.csv", ["episode"], {"env_id": "test"}) as log:
+        for i, r in enumerate(episodes):
+            log.write(r, 10, t=0.0, episode=i)
+    if q_table is not None:
+        write_csv(path / "q_table.csv", pd.DataFrame({"state": range(5), "q_forward": q_table[:, 0],
+                                                      "q_backward": q_table[:, 1]}))
+    write_json(path / "summary.json", summary)
+    run.finish()
+    return path
+
+
+def tabular_summary(rule, wins, regret):
+    s = {"rule": rule, "rounds": sum(wins.values()), "ties": 1, "wall_time_s": 1.0}
+    for m, w in wins.items():
+        s |= {f"wins_{m}": w, f"mean_return_{m}": 3663.69 - regret[m], f"regret_{m}": regret[m],
+              f"policy_{m}": "00000", f"max_abs_q_error_{m}": 1.0}
+    return s
+
+
+@pytest.fixture
+def results(tmp_path):
+    wins = [{"naive": 1, "greedy_q": 3, "eps_greedy_q": 6}, {"naive": 3, "greedy_q": 1, "eps_greedy_q": 6}]
+    for seed, w in enumerate(wins):
+        make_run(tmp_path, "nchain-tabular", seed, tabular_summary("tutorial", w,
+                 {"naive": 100.0 + seed, "greedy_q": 50.0, "eps_greedy_q": 10.0 * (seed + 1)}),
+                 {"rule": "tutorial"}, sub="tutorial")
+    q_star = report.np.array(report.PUBLISHED_KERAS_Q)
+    for seed, shift in enumerate([-1.0, 0.0, 1.0]):
+        make_run(tmp_path, "nchain-keras", seed,
+                 {"max_abs_q_error": 1.0 + seed, "policy": "00000", "expected_return": 3663.69,
+                  "regret": 0.0, "wall_time_s": 20.0 + seed},
+                 episodes=[1.0, 2.0, 3.0], q_table=q_star + shift)
+    for seed, (mean, solved) in enumerate([(500.0, True), (180.0, False)]):
+        make_run(tmp_path, "cartpole-dqn", seed,
+                 {"env_id": "CartPole-v1", "eval_mean": mean, "solved": solved, "steps_to_solve": 40000,
+                  "wall_time_s": 100.0}, {"env_id": "CartPole-v1"}, episodes=[10.0, 20.0, 30.0])
+    return tmp_path
+
+
+def test_tidy_table_has_one_row_per_experiment_agent_seed(results):
+    table = report.tidy(report.collect(results / "runs"))
+    assert len(table) == 2 * 3 + 3 + 2
+    row = table[(table.experiment == "nchain-tabular") & (table.seed == 1) & (table.method == "naive")]
+    assert row.wins.item() == 3 and row.regret.item() == 101.0
+
+
+def test_published_vs_reproduced_cells(results):
+    collection = report.collect(results / "runs")
+    published = report.published_vs_reproduced(collection.runs, report.tidy(collection))
+    naive = published.iloc[0]
+    low, high = wilson_ci(4, 20)  # 1 + 3 naive wins out of 20 pooled rounds
+    assert naive.reproduced == "20.0 per 100 (4/20 rounds)"
+    assert naive.ci_95 == f"[{100 * low:.1f}, {100 * high:.1f}] (Wilson)"
+    assert naive.verdict == "inside"  # 13 per 100 lies in [8.1, 41.6]
+    q00 = published[published.published == "Keras Q-network Q(s=0, forward)"].iloc[0]
+    mean, lo, hi = mean_ci([61.73, 62.73, 63.73])
+    assert q00.reproduced == f"{mean:.2f} (mean of 3 seeds)"
+    assert q00.ci_95 == f"[{lo:.2f}, {hi:.2f}] (t)"
+    assert q00.verdict == "inside"
+    example = published.iloc[-1]
+    assert example.reproduced.startswith("solved 1/2 seeds; greedy eval 340.0")
+    assert example.verdict == "learns to solve in 1 of 2 seeds"
+
+
+def test_nchain_and_cartpole_tables(results):
+    table = report.tidy(report.collect(results / "runs"))
+    nchain = report.nchain_table(table).set_index("agent")
+    m, lo, hi = mean_ci([10.0, 20.0])
+    assert nchain.loc["eps_greedy_q (tutorial rule)", "regret vs 3663.69"] == f"{m:.1f} [{lo:.1f}, {hi:.1f}]"
+    assert nchain.loc["Keras Q-network (tutorial)", "max |Q - Q*|"] == "2.00 [{:.2f}, {:.2f}]".format(
+        *mean_ci([1.0, 2.0, 3.0])[1:])
+    cart = report.cartpole_table(table).iloc[0]
+    assert cart["solve rate"] == "1/2"
+    assert cart["steps to solve (solved seeds)"] == "40000"
+
+
+@pytest.mark.parametrize("published, low, high, expected", [
+    (5.0, 4.0, 6.0, "inside"),
+    (4.0, 4.0, 6.0, "inside"),
+    (3.5, 4.0, 6.0, "outside: published is 0.5 below the interval"),
+    (7.25, 4.0, 6.0, "outside: published is 1.25 above the interval"),
+])
+def test_verdict(published, low, high, expected):
+    assert report.verdict(published, low, high) == expected
+
+
+def test_build_writes_report_csvs_and_plots_and_names_bad_runs(results):
+    bad = results / "runs" / "nchain-keras" / "seed1" / "q_table.csv"
+    bad.write_text('state,q_forward\n0,"unterminated\n')
+    outcome = report.build(results)
+    assert [(p.name, "malformed q_table.csv" in why) for p, why in outcome["problems"]] == [("seed1", True)]
+    text = (results / "REPORT.md").read_text()
+    assert "## Published vs reproduced" in text and "seed1" in text
+    assert "no runs for `nchain-dqn`" in text
+    assert (results / "plots" / "nchain_q_heatmaps.png").stat().st_size > 0
+    assert (results / "plots" / "nchain_win_shares.png").stat().st_size > 0
+    runs = pd.read_csv(results / "summary_runs.csv")
+    assert set(runs.experiment) == {"nchain-tabular", "nchain-keras", "cartpole-dqn"}
+
+
+def test_incomplete_run_is_reported_not_crashing(results):
+    manifest = results / "runs" / "cartpole-dqn" / "seed0" / "manifest.json"
+    data = json.loads(manifest.read_text()) | {"status": "running"}
+    manifest.write_text(json.dumps(data))
+    outcome = report.build(results)
+    assert any("not complete" in why for _, why in outcome["problems"])
+
+
+def test_empty_results_dir_exits_2(cli, tmp_path):
+    result = cli("report", "--results", tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: no run directories under")
+
+
+def test_cli_report_builds(cli, results):
+    result = cli("report", "--results", results)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (results / "REPORT.md").exists()
+    assert np.isfinite(pd.read_csv(results / "summary_runs.csv").wall_time_s).all()
