@@ -101,27 +101,51 @@ def _report(results: Path) -> int:
 
 def _all(args) -> int:
     from reproduce import suite
-    from reproduce.sweep import LocalExecutor, sweep
+    from reproduce.sweep import make_executor
 
     # --quick writes under RESULTS/quick so a smoke run never mixes with the committed results
     root = args.results / "quick" if args.quick else args.results
     runs_dir = root / "runs"
+    executor = make_executor(args.executor, args.workers, args.address)
     jobs = suite.jobs(runs_dir, quick=args.quick)
-    print(f"reproduce all: {len(jobs)} runs on {args.workers} workers -> {runs_dir}", flush=True)
+    print(f"reproduce all: {len(jobs)} runs, {args.executor} executor, {args.workers} workers -> {runs_dir}",
+          flush=True)
+    failed = _sweep(jobs, executor, runs_dir)
+    code = _report(root)
+    return 1 if failed else code
+
+
+def _sweep(jobs, executor, runs_dir: Path) -> int:
+    """Run jobs, print one line per job, write the sweep summary; return the number failed."""
+    from reproduce.sweep import sweep
 
     def progress(result):
         note = f" ({result.error})" if result.error else ""
         print(f"  {result.status:<8} {result.job.experiment} seed {result.job.seed} "
               f"{result.wall_time_s:6.1f} s{note}", flush=True)
 
-    frame = sweep(jobs, LocalExecutor(args.workers), runs_dir / "sweep_summary.csv", progress)
-    code = _report(root)
-    failed = frame[frame.status == "failed"]
-    if len(failed):
-        print(f"error: {len(failed)} of {len(frame)} runs failed (see {runs_dir / 'sweep_summary.csv'}); "
-              f"rerun `reproduce all` to retry only those", file=sys.stderr)
-        return 1
-    return code
+    summary = runs_dir / "sweep_summary.csv"
+    frame = sweep(jobs, executor, summary, progress)
+    failed = int((frame.status == "failed").sum())
+    if failed:
+        print(f"error: {failed} of {len(frame)} runs failed (see {summary}); rerun the same command "
+              f"to retry only those", file=sys.stderr)
+    return failed
+
+
+def _sweep_command(args) -> int:
+    from reproduce import experiments
+    from reproduce.runs import RUNS_DIR, check_out_dir
+    from reproduce.sweep import Job, make_executor
+
+    experiments.get(args.experiment)  # unknown names fail here, with a suggestion
+    executor = make_executor(args.executor, args.workers, args.address)
+    out = check_out_dir(args.out or RUNS_DIR / args.experiment)
+    extra = tuple(a for a in args.extra if a != "--")
+    jobs = [Job(args.experiment, seed, out / f"seed{seed}", extra)
+            for seed in range(args.seed, args.seed + args.seeds)]
+    print(f"sweep: {args.experiment}, {len(jobs)} seeds, {args.executor} executor -> {out}", flush=True)
+    return 1 if _sweep(jobs, executor, out) else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,9 +158,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="results directory holding runs/ (default results)")
     every = sub.add_parser("all", help="run the reproduction suite (skipping complete runs), then the report")
     every.add_argument("--quick", action="store_true", help="a small smoke version (about a minute)")
-    every.add_argument("--workers", type=positive_int, default=2, help="parallel processes (default 2)")
     every.add_argument("--results", type=Path, default=Path("results"),
                        help="results directory (default results; --quick uses RESULTS/quick)")
+    sw = sub.add_parser("sweep", help="run one experiment over many seeds in parallel (local pool or Ray)")
+    sw.add_argument("experiment")
+    sw.add_argument("--seeds", type=positive_int, default=5, help="number of seeds (default 5)")
+    sw.add_argument("--seed", type=seed_int, default=0, help="first seed (default 0)")
+    sw.add_argument("--out", type=Path, default=None,
+                    help="sweep directory (default results/runs/EXPERIMENT)")
+    sw.add_argument("extra", nargs=argparse.REMAINDER, help="after --: options passed to `reproduce run`")
+    for p in (every, sw):
+        p.add_argument("--workers", type=positive_int, default=2, help="parallel processes (default 2)")
+        p.add_argument("--executor", choices=("local", "ray"), default="local",
+                       help="local process pool (default) or Ray tasks")
+        p.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
     run = sub.add_parser("run", help="run an experiment: reproduce run NAME [options]", add_help=False)
     run.add_argument("argv", nargs=argparse.REMAINDER)
     return parser
@@ -159,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args.results)
         if args.command == "all":
             return _all(args)
+        if args.command == "sweep":
+            return _sweep_command(args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -94,6 +94,60 @@ class LocalExecutor:
         return results
 
 
+class RayExecutor:
+    """Run each job as a Ray task (one CPU each) on a local Ray or an existing cluster.
+
+    Each task runs the same subprocess as the local pool, so the run directories must be on
+    a filesystem the workers share with the driver (always true for a local Ray).
+    """
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, num_cpus: int | None = None):
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                "--executor ray needs Ray, which is not installed; install it with: pip install -e '.[ray]'"
+            ) from None
+        self.address = address
+        self.num_cpus = num_cpus
+
+    def map(self, jobs: list[Job], progress=None) -> list[JobResult]:
+        import ray
+
+        started_here = not ray.is_initialized()
+        if started_here:
+            kwargs = {"address": self.address} if self.address else {"num_cpus": self.num_cpus}
+            ray.init(include_dashboard=False, log_to_driver=False, **kwargs)
+        try:
+            task = ray.remote(num_cpus=1)(run_job)
+            pending = {task.remote(job): i for i, job in enumerate(jobs)}
+            results: list[JobResult | None] = [None] * len(jobs)
+            while pending:
+                done, _ = ray.wait(list(pending), num_returns=1)
+                index = pending.pop(done[0])
+                try:
+                    results[index] = ray.get(done[0])
+                except ray.exceptions.RayError as exc:  # worker died: record, keep going
+                    results[index] = JobResult(jobs[index], "failed", error=f"ray task failed: {exc}")
+                if progress:
+                    progress(results[index])
+            return results
+        finally:
+            if started_here:
+                ray.shutdown()
+
+
+def make_executor(name: str = "local", workers: int = 2, address: str | None = None):
+    """The executor for ``--executor NAME`` (``local`` or ``ray``)."""
+    if name == "local":
+        return LocalExecutor(workers)
+    if name == "ray":
+        return RayExecutor(address, num_cpus=workers)
+    raise ConfigError(f"unknown executor {name!r}; expected 'local' or 'ray'")
+
+
 def sweep(jobs: list[Job], executor=None, summary_path: Path | None = None, progress=None) -> pd.DataFrame:
     """Run ``jobs``; write a summary CSV (one row per job, errors included) and return it."""
     executor = executor or LocalExecutor()
