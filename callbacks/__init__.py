@@ -1,9 +1,46 @@
 """Keras / keras-rl callbacks: reward logging (Monitor-format CSV) and checkpointing.
 
-Importable on its own (``import callbacks``); the keras-rl callbacks need ``reproduce``'s
-compat layer, which they import themselves.
+``import callbacks`` stays light (the Monitor-format reader/writer and the checkpoint file
+format); the keras-rl callbacks import ``reproduce``'s compat layer themselves and are
+loaded on first use: ``RewardLogger``, ``Checkpoint``, ``TensorBoardLogger``,
+``resume_from``, ``training_callbacks``.
 """
 
 from callbacks.monitor import MonitorWriter, RewardLogError, load_rewards
+from callbacks.store import (
+    CheckpointCorruptError,
+    CheckpointError,
+    CheckpointFormatError,
+    CheckpointIncompleteError,
+    CheckpointMismatchError,
+    CheckpointNotFoundError,
+    load_arrays_state,
+    save_arrays_state,
+)
 
-__all__ = ["MonitorWriter", "RewardLogError", "load_rewards"]
+_LAZY = {
+    "RewardLogger": "callbacks.reward_logger",
+    "Checkpoint": "callbacks.checkpoint",
+    "best_checkpoint": "callbacks.checkpoint",
+    "TensorBoardLogger": "callbacks.tensorboard",
+    "ResumeState": "callbacks.resume",
+    "ResumeCallback": "callbacks.resume",
+    "resume_from": "callbacks.resume",
+    "load_checkpoint": "callbacks.resume",
+    "training_callbacks": "callbacks.resume",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'callbacks' has no attribute {name!r}")
+
+
+__all__ = [
+    "MonitorWriter", "RewardLogError", "load_rewards", "CheckpointError", "CheckpointNotFoundError",
+    "CheckpointIncompleteError", "CheckpointCorruptError", "CheckpointFormatError", "CheckpointMismatchError",
+    "save_arrays_state", "load_arrays_state", *_LAZY,
+]

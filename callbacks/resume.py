@@ -1,0 +1,151 @@
+"""Resume a keras-rl run from its newest good checkpoint, exactly where it stopped.
+
+keras-rl2's ``fit`` restarts ``agent.step`` and its episode counter at 0 on every call and
+resets the env. The agent-side support is one callback, :class:`ResumeCallback`, put first
+in ``fit``'s callback list: at the first ``on_episode_begin`` (before any step; ``fit`` has
+already zeroed its counter) it sets ``agent.step`` to the checkpoint's step, puts the RNGs and
+the env's state back and, if the checkpoint was taken mid-episode, makes the next
+``env.reset()`` return the saved observation instead of resetting, so the interrupted episode
+continues. ``fit(nb_steps=TOTAL)`` then runs exactly the remaining steps.
+
+Typical use (the DQN experiments' ``--resume RUN_DIR``)::
+
+    state = resume_from(run_dir, agent, env)          # agent built + compiled from state.config
+    agent.fit(env, nb_steps=TOTAL, callbacks=training_callbacks(run_dir, resume=state, ...))
+
+Limitation: keras-rl's ``nb_max_episode_steps`` counts in a local variable that restarts on
+resume; cap episodes with gymnasium's ``TimeLimit`` (``max_episode_steps``) instead.
+"""
+
+# ruff: noqa: I001  (`reproduce` must be imported before `rl`: it applies the compat fixes)
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import reproduce  # noqa: F401  (keras-rl2 compat fixes before rl is imported)
+from callbacks import agent_state
+from callbacks.store import newest_good, read_checkpoint, step_of
+from rl.callbacks import Callback
+
+
+@dataclasses.dataclass
+class ResumeState:
+    """What a resumed run continues from."""
+
+    path: Path
+    state: dict
+    arrays: dict
+
+    @property
+    def step(self) -> int:
+        return int(self.state["step"])
+
+    @property
+    def episode(self) -> int:
+        """Episodes finished before the checkpoint (the next episode's index)."""
+        return int(self.state["episode"])
+
+    @property
+    def episode_in_progress(self) -> dict | None:
+        return self.state.get("episode_in_progress")
+
+    @property
+    def config(self):
+        return self.state.get("config")
+
+    @property
+    def manifest(self):
+        return self.state.get("manifest")
+
+    def callback(self) -> ResumeCallback:
+        return ResumeCallback(self)
+
+
+def load_checkpoint(path) -> tuple[Path, dict, dict]:
+    """Read a checkpoint: ``path`` is a checkpoint directory (used as given, errors raise) or
+    a run directory / checkpoints folder (newest good one, falling back with a warning)."""
+    path = Path(path)
+    if path.is_file() and step_of(path.parent) is not None:
+        path = path.parent
+    if step_of(path) is not None or not path.is_dir():
+        state, arrays = read_checkpoint(path)
+        return path, state, arrays
+    return newest_good(path)
+
+
+def resume_from(path, agent, env) -> ResumeState:
+    """Load the newest good checkpoint under ``path`` into a compiled ``agent`` for ``env``.
+
+    Weights, optimizer and memory are loaded now; the step, RNGs and env state are put back
+    by ``state.callback()`` when ``fit`` starts (pass it first in the callback list).
+    Raises a :class:`callbacks.store.CheckpointError` subclass when nothing usable is found
+    or the checkpoint belongs to another env or model shape.
+    """
+    ckpt, state, arrays = load_checkpoint(path)
+    agent_state.check_env(state["env"], env)  # before anything is changed
+    agent_state.restore_agent(agent, state, arrays)
+    return ResumeState(path=ckpt, state=state, arrays=arrays)
+
+
+class ResumeCallback(Callback):
+    """Continue ``fit`` from a checkpoint: step counter, RNGs, env state, episode in progress."""
+
+    def __init__(self, resume: ResumeState):
+        super().__init__()
+        self.resume = resume
+        self._done = False
+
+    def on_train_begin(self, logs=None):
+        self._done = False
+
+    def on_episode_begin(self, episode, logs=None):
+        if self._done:
+            return
+        self._done = True
+        state, arrays = self.resume.state, self.resume.arrays
+        self.model.step = self.resume.step
+        agent_state.restore_rng(state["rng"], arrays)
+        agent_state.restore_env(self.env, state["env"], arrays)
+        if self.resume.episode_in_progress:
+            self._continue_episode(agent_state.saved_observation(arrays))
+
+    def _continue_episode(self, observation):
+        """The next ``env.reset()`` returns ``observation`` and leaves the env as restored."""
+        env = self.env
+        shadowed = vars(env).get("reset")
+
+        def reset(*args, **kwargs):
+            if shadowed is None:
+                vars(env).pop("reset", None)
+            else:
+                env.reset = shadowed
+            return observation
+
+        env.reset = reset
+
+
+def training_callbacks(run_dir, resume: ResumeState | None = None, every_steps: int | None = None,
+                       every_episodes: int | None = None, keep_last: int | None = 3,
+                       keep_best_by: str | None = "episode_reward", save_memory: bool = False,
+                       config=None, manifest=None, tensorboard: bool = False) -> list:
+    """The standard callbacks of a run, in the order they must run.
+
+    ``RUN_DIR/episodes.csv`` (reward log), ``RUN_DIR/checkpoints/`` and, with
+    ``tensorboard=True``, ``RUN_DIR/tensorboard/``.
+    """
+    from callbacks.checkpoint import Checkpoint
+    from callbacks.reward_logger import RewardLogger
+
+    run_dir = Path(run_dir)
+    callbacks = [resume.callback()] if resume is not None else []
+    callbacks.append(RewardLogger(run_dir / "episodes.csv", resume=resume))
+    if tensorboard:
+        from callbacks.tensorboard import TensorBoardLogger
+
+        callbacks.append(TensorBoardLogger(run_dir / "tensorboard", resume=resume))
+    callbacks.append(Checkpoint(run_dir / "checkpoints", every_steps=every_steps,
+                                every_episodes=every_episodes,
+                                keep_last=keep_last, keep_best_by=keep_best_by, save_memory=save_memory,
+                                config=config, manifest=manifest, resume=resume))
+    return callbacks
