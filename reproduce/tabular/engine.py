@@ -48,11 +48,13 @@ def _uniform(z):
 
 @njit(cache=True, inline="always")
 def _env_step(s, a, z, slip, n, small, large):
-    """Old gym NChain step (branch-free): with probability ``slip`` the action is flipped."""
+    """Old gym NChain step, branch-free (arithmetic on 0/1 flags, exact): with probability
+    ``slip`` the action is flipped."""
     taken = a ^ np.int64(_uniform(z) < slip)
-    last = s == n - 1
-    new_s = 0 if taken == 1 else (s if last else s + 1)
-    r = small if taken == 1 else (large if last else 0.0)
+    forward = 1 - taken
+    last = np.int64(s == n - 1)
+    new_s = forward * (s + 1 - last)
+    r = taken * small + (forward * last) * large
     return new_s, r
 
 
@@ -82,25 +84,29 @@ def train_table(method, textbook, q, episodes, steps, slip, n, small, large, lr,
         for _ in range(steps):
             q0 = q[s, 0]
             q1 = q[s, 1]
+            greedy = np.int64(q1 > q0)  # np.argmax: the first index wins a tie
+            coin = np.int64(0)
             if replay:
                 u = 1.0
                 if is_eps:
                     u = replay_u[iu]
                     iu += 1
                 explore = (is_eps & (u < eps)) | (q0 + q1 == 0)
-                coin = np.int64(replay_a[ia]) if explore else np.int64(0)
-                ia += np.int64(explore)
+                if explore:
+                    coin = np.int64(replay_a[ia])
+                    ia += 1
             elif is_eps:
                 state, z = _next(state)
                 explore = (_uniform(z) < eps) | (q0 + q1 == 0)
                 coin = np.int64(z & np.uint64(1))
             else:
                 explore = q0 + q1 == 0
-                coin = np.int64(0)
                 if explore:  # rare and predictable: only until the row has a value
                     state, z = _next(state)
                     coin = np.int64(z & np.uint64(1))
-            a = coin if explore else np.int64(q1 > q0)  # np.argmax: first index wins a tie
+            # a = coin if explore else greedy, as arithmetic: LLVM turns a select into a
+            # branch, and eps-greedy's explore flag is a coin flip (mispredicted half the time)
+            a = greedy ^ ((greedy ^ coin) & np.int64(explore))
             state, z = _next(state)
             new_s, r = _env_step(s, a, z, slip, n, small, large)
             if method == NAIVE:
