@@ -1,0 +1,78 @@
+"""Typed configs for keras-rl's ``DQNAgent``: one field per keras-rl argument, named as keras-rl names it."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+POLICIES = ("eps-greedy", "boltzmann", "linear-annealed-eps", "greedy")
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """A keras-rl Q-policy by name, with the arguments that name uses."""
+
+    name: str = "eps-greedy"
+    """one of ``eps-greedy`` (EpsGreedyQPolicy), ``boltzmann`` (BoltzmannQPolicy),
+    ``linear-annealed-eps`` (LinearAnnealedPolicy over EpsGreedyQPolicy), ``greedy`` (GreedyQPolicy)"""
+    eps: float = 0.1
+    """EpsGreedyQPolicy(eps=...)"""
+    tau: float = 1.0
+    """BoltzmannQPolicy(tau=...)"""
+    clip: tuple[float, float] = (-500.0, 500.0)
+    """BoltzmannQPolicy(clip=...)"""
+    value_max: float = 1.0
+    """LinearAnnealedPolicy(value_max=...): eps at step 0"""
+    value_min: float = 0.05
+    """LinearAnnealedPolicy(value_min=...): eps after ``nb_steps``"""
+    value_test: float = 0.0
+    """LinearAnnealedPolicy(value_test=...): eps while testing"""
+    nb_steps: int = 10_000
+    """LinearAnnealedPolicy(nb_steps=...): steps to anneal over"""
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """Everything :func:`reproduce.dqn.builders.build_agent` needs to assemble a compiled DQNAgent."""
+
+    hidden: tuple[int, ...] = (16, 16, 16)
+    """Dense layer sizes after Flatten (the model ends in Dense(nb_actions, linear))"""
+    activation: str = "relu"
+    """activation of the hidden Dense layers"""
+    memory_limit: int = 50_000
+    """SequentialMemory(limit=...)"""
+    window_length: int = 1
+    """SequentialMemory(window_length=...): observations stacked per state"""
+    policy: PolicyConfig = field(default_factory=lambda: PolicyConfig("boltzmann"))
+    """training policy"""
+    test_policy: PolicyConfig = field(default_factory=lambda: PolicyConfig("greedy"))
+    """test (evaluation) policy"""
+    enable_double_dqn: bool = False
+    """DQNAgent(enable_double_dqn=...)"""
+    enable_dueling_network: bool = False
+    """DQNAgent(enable_dueling_network=...)"""
+    dueling_type: str = "avg"
+    """DQNAgent(dueling_type=...): avg, max or naive"""
+    target_model_update: float = 1e-2
+    """DQNAgent(target_model_update=...): < 1 soft update rate, >= 1 hard update every N steps"""
+    optimizer: str = "adam"
+    """tf.keras.optimizers name, e.g. adam, rmsprop, sgd"""
+    learning_rate: float = 1e-3
+    """optimizer learning rate"""
+    nb_steps_warmup: int = 10
+    """DQNAgent(nb_steps_warmup=...): steps before the first gradient step"""
+    train_interval: int = 1
+    """DQNAgent(train_interval=...): env steps per gradient step"""
+    batch_size: int = 32
+    """DQNAgent(batch_size=...)"""
+    gamma: float = 0.99
+    """DQNAgent(gamma=...): discount"""
+    delta_clip: float = float("inf")
+    """DQNAgent(delta_clip=...): Huber loss threshold (inf: squared error)"""
+    fast: bool = False
+    """use FastDQNAgent (same update, faster per-step path) instead of keras-rl's DQNAgent"""
+    truncation_aware: bool = False
+    """bootstrap through time-limit truncations instead of treating them as terminal"""
+
+    def replace(self, **changes) -> DQNConfig:
+        return dataclasses.replace(self, **changes)

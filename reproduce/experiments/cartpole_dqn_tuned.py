@@ -1,0 +1,53 @@
+"""``cartpole-dqn-tuned``: tuned CartPole-v1 DQN, found by measured search (bench/cartpole_dqn_search.py).
+
+Still keras-rl's objects (SequentialMemory, LinearAnnealedPolicy over EpsGreedyQPolicy,
+GreedyQPolicy, the compiled trainable model), run through :class:`FastDQNAgent`: the same
+update with a faster per-step path, bootstrapping through the 500-step time limit
+(truncation-aware). Training stops once solved: every ``check_every`` steps a cheap greedy
+check, and if it passes, 100 greedy episodes must average >= 475.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reproduce.dqn import run as dqn_run
+from reproduce.dqn.config import DQNConfig, PolicyConfig
+
+DESCRIPTION = "our tuned CartPole DQN (keras-rl objects, fast agent, truncation-aware, stops once solved)"
+
+TUNED = DQNConfig(
+    hidden=(64, 64), activation="relu", memory_limit=50_000, window_length=1,
+    policy=PolicyConfig("linear-annealed-eps", value_max=1.0, value_min=0.05, nb_steps=10_000),
+    test_policy=PolicyConfig("greedy"),
+    nb_steps_warmup=1000, target_model_update=500, optimizer="adam", learning_rate=1e-3,
+    train_interval=2, batch_size=64, gamma=0.99, delta_clip=1.0, fast=True, truncation_aware=True,
+)
+
+
+@dataclass(frozen=True)
+class Config(dqn_run.RunConfig):
+    """The tuned agent; stops once solved (checks every 2,000 steps)."""
+
+    env: str = "CartPole-v1"
+    """gymnasium env id"""
+    steps: int = 50_000
+    """training steps at most"""
+    check_every: int = 2_000
+    """steps between stop-once-solved checks"""
+    check_episodes: int = 10
+    """greedy episodes in each cheap check before the 100-episode confirm"""
+    dqn: DQNConfig = field(default_factory=lambda: TUNED)
+    """the tuned agent"""
+
+
+def add_arguments(parser):
+    dqn_run.add_arguments(parser, Config())
+
+
+def config_from_args(args) -> Config:
+    return dqn_run.config_from_args(Config(), args)
+
+
+def run(config: Config, run_dir) -> dict:
+    return dqn_run.short(dqn_run.train_and_evaluate("cartpole-dqn-tuned", config, run_dir)[1])
