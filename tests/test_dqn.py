@@ -1,0 +1,195 @@
+"""DQN builders, FastDQNAgent and the nchain-dqn / cartpole-dqn experiments (real keras-rl, TF, gymnasium)."""
+
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import tensorflow as tf
+from rl.agents import DQNAgent
+from rl.memory import SequentialMemory
+from rl.policy import BoltzmannQPolicy, EpsGreedyQPolicy, GreedyQPolicy, LinearAnnealedPolicy
+
+from reproduce.adapters import KerasRLEnv, OneHotProcessor
+from reproduce.dqn import (
+    TRUNCATED,
+    DQNConfig,
+    FastDQNAgent,
+    PolicyConfig,
+    TruncationProcessor,
+    build_agent,
+    build_policy,
+)
+from reproduce.dqn.run import seed_everything
+from reproduce.dqn.training import EpisodeLog, evaluate
+from reproduce.runs import ConfigError
+
+
+def test_builders_make_real_keras_rl_objects_with_the_configured_arguments():
+    seed_everything(0)
+    cfg = DQNConfig(hidden=(8, 8), memory_limit=123, window_length=2, batch_size=16, gamma=0.9,
+                    nb_steps_warmup=7, train_interval=3, target_model_update=50, enable_double_dqn=True,
+                    policy=PolicyConfig("linear-annealed-eps", value_max=0.9, value_min=0.2, nb_steps=99))
+    agent = build_agent(cfg, 2, (4,))
+    assert type(agent) is DQNAgent and agent.compiled
+    assert isinstance(agent.memory, SequentialMemory)
+    assert (agent.memory.limit, agent.memory.window_length) == (123, 2)
+    assert isinstance(agent.policy, LinearAnnealedPolicy) and isinstance(agent.policy.inner_policy, EpsGreedyQPolicy)
+    assert (agent.policy.value_max, agent.policy.value_min, agent.policy.nb_steps) == (0.9, 0.2, 99)
+    assert isinstance(agent.test_policy, GreedyQPolicy)
+    assert (agent.batch_size, agent.gamma, agent.nb_steps_warmup, agent.train_interval) == (16, 0.9, 7, 3)
+    assert agent.target_model_update == 50 and agent.enable_double_dqn
+    assert [layer.units for layer in agent.model.layers[1:]] == [8, 8, 2]
+    assert agent.model.input_shape == (None, 2, 4)
+    assert isinstance(build_policy(PolicyConfig("boltzmann", tau=2.0)), BoltzmannQPolicy)
+    assert build_policy(PolicyConfig("eps-greedy", eps=0.3)).eps == 0.3
+    fast = build_agent(cfg.replace(fast=True, enable_dueling_network=True), 2, (4,))
+    assert isinstance(fast, FastDQNAgent) and fast.enable_dueling_network
+
+
+def test_user_objects_replace_the_configured_ones_and_bad_model_is_a_config_error():
+    seed_everything(0)
+    memory, policy = SequentialMemory(limit=10, window_length=1), EpsGreedyQPolicy(eps=0.5)
+    agent = build_agent(DQNConfig(), 2, (4,), memory=memory, policy=policy)
+    assert agent.memory is memory and agent.policy is policy
+    wrong = tf.keras.Sequential([tf.keras.layers.Flatten(input_shape=(1, 4)), tf.keras.layers.Dense(3)])
+    with pytest.raises(ConfigError, match=r"output shape is \(None, 3\) but the env has 2 actions.*Dense\(2"):
+        build_agent(DQNConfig(), 2, (4,), model=wrong)
+    with pytest.raises(ConfigError, match="unknown policy 'boltzman'; did you mean 'boltzmann'"):
+        build_agent(DQNConfig(policy=PolicyConfig("boltzman")), 2, (4,))
+
+
+def test_one_hot_processor_feeds_nchain_states_to_the_network():
+    proc = OneHotProcessor(5)
+    assert proc.process_observation(3).tolist() == [0, 0, 0, 1, 0]
+    batch = proc.process_state_batch(np.array([[proc.process_observation(s)] for s in range(5)]))
+    assert batch.shape == (5, 1, 5) and batch.dtype == np.float32
+    with pytest.raises(ValueError, match="outside Discrete"):
+        proc.process_observation(5)
+
+
+def _short_run(env_id, processor, cfg, steps, tmp_path):
+    seed_everything(0)
+    env = KerasRLEnv(gym.make(env_id), seed=0)
+    shape = (processor.n,) if processor is not None else env.observation_space.shape
+    agent = build_agent(cfg, 2, shape, processor=processor)
+    before = [w.copy() for w in agent.model.get_weights()]
+    log = EpisodeLog(tmp_path / "episodes.csv")
+    agent.fit(env, nb_steps=steps, verbose=0, callbacks=[log])
+    changed = any(not np.allclose(a, b) for a, b in zip(before, agent.model.get_weights()))
+    return agent, log, changed
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_short_cartpole_training_changes_weights_and_logs_episodes(tmp_path, fast):
+    cfg = DQNConfig(nb_steps_warmup=20, fast=fast)
+    agent, log, changed = _short_run("CartPole-v1", None, cfg, 300, tmp_path)
+    assert changed and len(log.rewards) >= 3
+    lines = (tmp_path / "episodes.csv").read_text().splitlines()
+    assert lines[0].startswith("#{") and lines[1] == "r,l,t,episode,total_steps,loss,mean_q,eps"
+    assert len(lines) == 2 + len(log.rewards)
+    last = lines[-1].split(",")
+    assert float(last[5]) > 0  # a loss was logged
+
+
+def test_short_nchain_training_with_one_hot_input(tmp_path):
+    cfg = DQNConfig(hidden=(8,), nb_steps_warmup=20, gamma=0.95, truncation_aware=True,
+                    policy=PolicyConfig("linear-annealed-eps", nb_steps=200))
+    if "NChain100-v0" not in gym.registry:  # 100-step episodes: three of them in 300 steps
+        gym.register("NChain100-v0", entry_point="reproduce.envs.nchain:NChainEnv", max_episode_steps=100)
+    agent, log, changed = _short_run("NChain100-v0", OneHotProcessor(5), cfg, 300, tmp_path)
+    assert changed and len(log.rewards) == 3
+    assert isinstance(agent.processor, TruncationProcessor) and isinstance(agent.processor.inner, OneHotProcessor)
+
+
+def test_test_policy_is_greedy_and_evaluation_plays_argmax():
+    seed_everything(0)
+    agent = build_agent(DQNConfig(fast=True), 2, (4,))
+    assert isinstance(agent.test_policy, GreedyQPolicy)
+    episodes = evaluate(agent, "CartPole-v1", 3, seed=5)
+    env = gym.make("CartPole-v1")
+    obs, _ = env.reset(seed=5)
+    total, done = 0.0, False
+    while not done:  # the first episode replayed by hand with argmax
+        action = int(np.argmax(agent.compute_q_values([obs])))
+        obs, r, term, trunc, _ = env.step(action)
+        total, done = total + r, term or trunc
+    assert episodes[0][0] == total
+
+
+def _agent_with_transitions(truncation_aware):
+    """A tiny agent whose memory holds one transition into a time-limit truncation."""
+    seed_everything(0)
+    cfg = DQNConfig(hidden=(4,), nb_steps_warmup=10**6, fast=True, truncation_aware=truncation_aware,
+                    gamma=0.5, target_model_update=1000)
+    agent = build_agent(cfg, 2, (4,))
+    agent.training = True
+    s0, s1, s2 = (np.full(4, v, dtype=np.float32) for v in (0.1, 0.2, 0.3))
+    agent.forward(s0)
+    agent.backward(0.0, terminal=False)
+    agent.forward(s1)
+    if truncation_aware:
+        agent.processor.process_step(s2, 1.0, True, {"terminated": False, "truncated": True})
+    agent.backward(1.0, terminal=True)  # keras-rl's fit reports the truncation as done
+    agent.forward(s2)
+    agent.backward(0.0, terminal=False)
+    return agent, s2
+
+
+@pytest.mark.parametrize("aware", [False, True])
+def test_truncation_aware_mode_stores_and_uses_the_flag(aware):
+    agent, s2 = _agent_with_transitions(aware)
+    assert list(agent.memory.terminals) == [False, TRUNCATED if aware else True, False]
+    experience = agent.memory.sample(1, batch_idxs=[1])[0]  # (s1, a, r=1, s2)
+    assert experience.reward == 1.0
+    q_next = agent._target_q(np.array([[s2]], dtype=np.float32)).max()
+    target = {}
+    original = agent._train_call
+    agent._train_call = lambda *ins: (target.setdefault("y", ins[3][0]), original(*ins))[1]
+    agent.train_step([experience])
+    expected = 1.0 + 0.5 * q_next if aware else 1.0
+    assert target["y"] == pytest.approx(expected, rel=1e-5)
+    assert aware == (abs(q_next) > 1e-6 and target["y"] != pytest.approx(1.0))
+
+
+def test_cli_cartpole_runs_write_the_contract(cli, tmp_path):
+    out = tmp_path / "run"
+    done = cli("run", "cartpole-dqn-tuned", "--steps", "300", "--eval-episodes", "3", "--out", out)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for name in ("config.json", "manifest.json", "episodes.csv", "eval.csv", "summary.json"):
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["agent"] == "FastDQNAgent" and summary["truncation_aware"] is True
+    assert summary["steps_trained"] == 300 and summary["eval_episodes"] == 3
+    assert {"eval_mean", "eval_ci_low", "eval_ci_high", "solved", "steps_to_solve", "wall_time_s",
+            "time_to_solve_s"} <= set(summary)
+    assert (out / "eval.csv").read_text().splitlines()[0] == "episode,r,l"
+    assert "step" in done.stderr  # progress bar
+
+
+def test_cli_nchain_and_cartpole_v0(cli, tmp_path):
+    done = cli("run", "nchain-dqn", "--steps", "400", "--eval-episodes", "1", "--out", tmp_path / "n")
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "n" / "summary.json").read_text())
+    assert len(summary["greedy_policy"]) == 5 and summary["max_abs_q_error"] >= 0
+    assert summary["optimal_return"] == pytest.approx(3663.69, abs=0.01)
+    assert (tmp_path / "n" / "q_table.csv").read_text().splitlines()[0] == "state,q_forward,q_backward"
+    done = cli("run", "cartpole-dqn", "--env", "CartPole-v0", "--steps", "200", "--eval-episodes", "2",
+               "--out", tmp_path / "c")
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "c" / "summary.json").read_text())
+    assert summary["agent"] == "DQNAgent" and summary["reward_threshold"] == 195.0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--env", "CartPole-v9"], "unknown env id 'CartPole-v9'; did you mean 'CartPole-v1'?"),
+    (["--policy", "softmax"], "unknown policy 'softmax'"),
+    (["--steps", "0"], "--steps must be a positive integer, got 0"),
+    (["--steps", "-5"], "--steps must be a positive integer, got -5"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(cli, tmp_path, args, message):
+    out = tmp_path / "run"
+    done = cli("run", "cartpole-dqn", *args, "--out", out)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and message in done.stderr
+    assert not out.exists()
