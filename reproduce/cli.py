@@ -174,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
     run = sub.add_parser("run", help="run an experiment: reproduce run NAME [options]", add_help=False)
     run.add_argument("argv", nargs=argparse.REMAINDER)
+    ev = sub.add_parser("evaluate", help="reload a checkpoint, run greedy episodes, print mean +/- CI")
+    ev.add_argument("path", type=Path, help="run directory (newest good checkpoint) or ckpt_<step>_steps")
+    ev.add_argument("--episodes", type=positive_int, default=10, help="greedy test episodes (default 10)")
+    ev.add_argument("--seed", type=seed_int, default=0, help="env seed for the test episodes (default 0)")
     return parser
 
 
@@ -190,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
             return _list()
         if args.command == "run":
             return _run(args.argv)
+        if args.command == "evaluate":
+            from reproduce import evaluate
+
+            return evaluate.main(args.path, episodes=args.episodes, seed=args.seed)
         if args.command == "report":
             return _report(args.results)
         if args.command == "all":

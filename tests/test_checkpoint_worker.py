@@ -83,7 +83,9 @@ def train(run_dir: Path, steps: int, config: dict, resume: bool, every: int, kee
     seed_everything(config["seed"])
     env = make_env(config)
     agent = build_agent(config)
-    state = resume_from(run_dir, agent, env) if resume else None
+    state = None
+    if resume and any((run_dir / "checkpoints").glob("ckpt_*_steps")):
+        state = resume_from(run_dir, agent, env)
     if crash_on_save is not None:
         _crash_on_save(crash_on_save)
     callbacks = training_callbacks(run_dir, resume=state, every_steps=every, keep_last=keep_last,
