@@ -13,6 +13,13 @@ from pathlib import Path
 from reproduce.runs import ConfigError
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (``error: ...``) and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -42,7 +49,7 @@ def _run(argv: list[str]) -> int:
         raise ConfigError(f"reproduce run needs an experiment name first; one of: {known}")
     name, rest = argv[0], argv[1:]
     module = experiments.get(name)
-    parser = argparse.ArgumentParser(prog=f"reproduce run {name}", description=module.DESCRIPTION)
+    parser = Parser(prog=f"reproduce run {name}", description=module.DESCRIPTION)
     parser.add_argument("--seed", type=seed_int, default=0, help="first seed (default 0)")
     parser.add_argument("--seeds", type=positive_int, default=1,
                         help="number of independent seeds: seed, seed+1, ... (default 1)")
@@ -149,8 +156,8 @@ def _sweep_command(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="reproduce", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="reproduce", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     sub.add_parser("doctor", help="print versions and compat fixes, run a keras-rl smoke test")
     sub.add_parser("list", help="list experiments with their defaults")
     rep = sub.add_parser("report", help="build REPORT.md, summary CSVs and plots from run directories")
