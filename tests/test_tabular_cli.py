@@ -8,7 +8,7 @@ import pytest
 from reproduce import cli as cli_module
 from reproduce.stats import wilson_ci
 
-DETERMINISTIC = ("rounds.csv", "q_tables.csv", "curves.csv")
+DETERMINISTIC = ("rounds.csv", "q_tables.csv", "curves.csv", "summary.csv")
 
 
 def test_nchain_tabular_end_to_end_seeds_and_determinism(cli, tmp_path):
@@ -47,6 +47,10 @@ def test_nchain_tabular_end_to_end_seeds_and_determinism(cli, tmp_path):
     tables = pd.read_csv(run / "q_tables.csv")
     assert list(tables.columns) == ["method", "state", "q_forward", "q_backward"]
     assert set(tables["method"]) == {*methods, "q_star"}
+    per_method = pd.read_csv(run / "summary.csv").set_index("method")
+    assert set("".join(per_method["policy"])) <= {"F", "B"}
+    assert per_method.loc["eps_greedy_q", "wins"] == s["wins_eps_greedy_q"]
+    assert per_method.loc["greedy_q", "regret"] == pytest.approx(s["regret_greedy_q"])
 
 
 def test_cartpole_tabular_end_to_end(cli, tmp_path):

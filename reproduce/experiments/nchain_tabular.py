@@ -9,7 +9,9 @@ env (:mod:`reproduce.tabular.agents`, tested).
 
 Outputs: ``rounds.csv`` (per round: each method's test return, the argmax winner, a tie
 flag), ``q_tables.csv`` (mean final table per method, plus ``q_star`` rows),
-``curves.csv`` (mean training return per episode and method), ``summary.json``.
+``curves.csv`` (mean training return per episode and method), ``summary.csv`` (one row
+per method: wins, CIs, regret, Q error, majority greedy policy as F/B per state) and
+``summary.json`` (all of it, flat).
 Everything but the timings in ``summary.json``/``manifest.json`` is identical for the same
 seed.
 """
@@ -129,7 +131,7 @@ def run(config: Config, run_dir: Path) -> dict:
             f"mean_return_ci_low_{name}": mlow,
             f"mean_return_ci_high_{name}": mhigh,
             f"regret_{name}": solution.optimal_return - mean,
-            f"policy_{name}": "".join(map(str, majority)),
+            f"policy_{name}": "".join("FB"[a] for a in majority),  # per state: F forward, B backward
             f"policy_optimal_share_{name}": float((policies == solution.policy).all(axis=1).mean()),
         })
         if name != "naive":
@@ -140,6 +142,12 @@ def run(config: Config, run_dir: Path) -> dict:
             summary[f"published_wins_{name}"] = published
             low, high = summary[f"win_share_ci_low_{name}"], summary[f"win_share_ci_high_{name}"]
             summary[f"published_in_ci_{name}"] = bool(low <= published / 100 <= high)
+    per_method = ("wins", "wins_strict", "win_share", "win_share_ci_low", "win_share_ci_high", "mean_return",
+                  "mean_return_ci_low", "mean_return_ci_high", "regret", "max_abs_q_error", "policy",
+                  "policy_optimal_share")
+    table = pd.DataFrame([{"method": name, **{k: summary.get(f"{k}_{name}", np.nan) for k in per_method}}
+                          for name in methods])
+    write_csv(rd.file("summary.csv"), table)
     summary["wall_time_s"] = wall
     summary["jit_load_s"] = warmup
     write_json(rd.file("summary.json"), summary)
