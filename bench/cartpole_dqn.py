@@ -1,4 +1,4 @@
-"""Benchmark: ``cartpole-dqn-tuned`` vs Stable-Baselines3 DQN (rl-zoo's tuned CartPole-v1), same seeds, one run.
+"""Benchmark: ``cartpole-dqn-tuned`` vs SB3 DQN (rl-zoo's tuned CartPole-v1), same seeds, one run.
 
 Every run is its own child process, so its wall time and peak RSS (``os.wait4`` rusage of that
 child) are its own. Both sides stop once solved under the same rule: every 2,000 steps a
@@ -72,7 +72,8 @@ def sb3_child(seed: int, out: Path) -> None:
             if quick.mean() >= THRESHOLD:
                 full = sb3_evaluate(self.model, CONFIRM, EVAL_SEED_BASE + 1000 * seed)
                 if full.mean() >= THRESHOLD:
-                    result.update(solved=True, steps_to_solve=self.num_timesteps, eval_mean=float(full.mean()),
+                    result.update(solved=True, steps_to_solve=self.num_timesteps,
+                                  eval_mean=float(full.mean()),
                                   eval_std=float(full.std(ddof=1)),
                                   time_to_solve_s=time.perf_counter() - t0)
                     return False
@@ -123,7 +124,8 @@ def main(argv=None) -> int:
             wall, rss, rc = run_child([sys.executable, "-m", "reproduce", "run", "cartpole-dqn-tuned",
                                        "--seed", str(seed), "--out", str(run_dir)])
             s = json.loads((run_dir / "summary.json").read_text()) if rc == 0 else {}
-            rows.append({"agent": "cartpole-dqn-tuned", "seed": seed, "process_wall_s": wall, "peak_rss_mb": rss,
+            rows.append({"agent": "cartpole-dqn-tuned", "seed": seed, "process_wall_s": wall,
+                         "peak_rss_mb": rss,
                          "solved": s.get("solved"), "steps_to_solve": s.get("steps_to_solve"),
                          "time_to_solve_s": s.get("time_to_solve_s"), "eval_mean": s.get("eval_mean"),
                          "eval_ci_low": s.get("eval_ci_low"), "eval_ci_high": s.get("eval_ci_high"),

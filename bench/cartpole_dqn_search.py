@@ -67,7 +67,8 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=25_000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", nargs="*", default=None, help="candidate names (default: all)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "cartpole_dqn_search.csv")
+    parser.add_argument("--out", type=Path,
+                        default=Path(__file__).parent / "results" / "cartpole_dqn_search.csv")
     args = parser.parse_args(argv)
     import pandas as pd
 
@@ -80,7 +81,8 @@ def main(argv=None) -> int:
     frame.to_csv(args.out, index=False)
     table = frame.groupby("candidate", sort=False).agg(
         solved=("solved", "sum"), runs=("solved", "size"),
-        median_steps_to_solve=("steps_to_solve", "median"), median_time_to_solve_s=("time_to_solve_s", "median"),
+        median_steps_to_solve=("steps_to_solve", "median"),
+        median_time_to_solve_s=("time_to_solve_s", "median"),
         mean_eval=("eval_mean", "mean"), median_wall_s=("wall_time_s", "median"))
     print(table.round(1).to_markdown())
     print(f"\nload average before {load_before}, after {os.getloadavg()} ({os.cpu_count()} CPUs); "

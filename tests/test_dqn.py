@@ -34,7 +34,8 @@ def test_builders_make_real_keras_rl_objects_with_the_configured_arguments():
     assert type(agent) is DQNAgent and agent.compiled
     assert isinstance(agent.memory, SequentialMemory)
     assert (agent.memory.limit, agent.memory.window_length) == (123, 2)
-    assert isinstance(agent.policy, LinearAnnealedPolicy) and isinstance(agent.policy.inner_policy, EpsGreedyQPolicy)
+    assert isinstance(agent.policy, LinearAnnealedPolicy)
+    assert isinstance(agent.policy.inner_policy, EpsGreedyQPolicy)
     assert (agent.policy.value_max, agent.policy.value_min, agent.policy.nb_steps) == (0.9, 0.2, 99)
     assert isinstance(agent.test_policy, GreedyQPolicy)
     assert (agent.batch_size, agent.gamma, agent.nb_steps_warmup, agent.train_interval) == (16, 0.9, 7, 3)
@@ -99,7 +100,8 @@ def test_short_nchain_training_with_one_hot_input(tmp_path):
         gym.register("NChain100-v0", entry_point="reproduce.envs.nchain:NChainEnv", max_episode_steps=100)
     agent, log, changed = _short_run("NChain100-v0", OneHotProcessor(5), cfg, 300, tmp_path)
     assert changed and len(log.rewards) == 3
-    assert isinstance(agent.processor, TruncationProcessor) and isinstance(agent.processor.inner, OneHotProcessor)
+    assert isinstance(agent.processor, TruncationProcessor)
+    assert isinstance(agent.processor.inner, OneHotProcessor)
 
 
 def test_test_policy_is_greedy_and_evaluation_plays_argmax():

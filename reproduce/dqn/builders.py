@@ -98,7 +98,12 @@ def build_agent(config: DQNConfig, nb_actions: int, input_shape: tuple[int, ...]
         agent = FastDQNAgent(truncation_aware=config.truncation_aware, **kwargs)
     else:
         agent = DQNAgent(**kwargs)
-    agent.compile(optimizer if optimizer is not None else build_optimizer(config))
+    # The dueling head is keras-rl's own Lambda layer; compile clones it, which tf-keras's safe
+    # mode refuses for Python lambdas. It is our code, not a loaded file: allow it here.
+    from tf_keras.src.saving.serialization_lib import SafeModeScope
+
+    with SafeModeScope(safe_mode=not config.enable_dueling_network):
+        agent.compile(optimizer if optimizer is not None else build_optimizer(config))
     return agent
 
 
