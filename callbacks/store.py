@@ -204,10 +204,18 @@ def _read_json(path: Path, what: str) -> dict:
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    with open(path, "rb") as handle:
+        magic = handle.read(6)
+    if not magic.startswith((b"PK\x03\x04", b"\x93NUMPY")):
+        raise CheckpointCorruptError(
+            f"{path} is not a readable .npz archive: it starts with {magic!r}, not a zip header "
+            f"(it is never unpickled); use an earlier checkpoint"
+        )
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            if not isinstance(npz, np.lib.npyio.NpzFile):
-                raise CheckpointFormatError(f"{path} is a single .npy array, expected an .npz archive")
+        npz = np.load(path, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise CheckpointFormatError(f"{path} is a single .npy array, expected an .npz archive")
+        with npz:
             return {key: npz[key] for key in npz.files}
     except CheckpointError:
         raise

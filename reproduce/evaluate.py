@@ -7,12 +7,11 @@ RUN_DIR_OR_CHECKPOINT`` does both, prints mean ± 95% CI and writes the rows as 
 the checkpoint.
 
 Builders are looked up from the checkpoint config's ``experiment``: the experiment module's
-``build_agent(config)`` and ``make_env(config)``, else ``reproduce.dqn.builders``'.
+``build_agent(config: dict) -> compiled agent`` and ``make_env(config: dict) -> keras-rl env``.
 """
 
 from __future__ import annotations
 
-import importlib
 import random
 from pathlib import Path
 
@@ -24,28 +23,22 @@ from reproduce.stats import mean_ci
 
 
 def _builders(config: dict | None):
-    """``(build_agent, make_env)`` for a checkpoint config, or ConfigError saying what is missing."""
+    """``(build_agent, make_env)`` of the checkpoint's experiment module, or a one-line ConfigError."""
     from reproduce import experiments
 
     if not isinstance(config, dict):
         raise ConfigError("the checkpoint has no config to rebuild its agent from; "
                           "pass builder= to load_agent")
-    modules = []
     name = config.get("experiment")
-    if name in experiments.EXPERIMENTS:
-        modules.append(experiments.EXPERIMENTS[name])
-    modules.append("reproduce.dqn.builders")
-    for module_name in modules:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        if callable(getattr(module, "build_agent", None)):
-            return module.build_agent, getattr(module, "make_env", None)
-    raise ConfigError(
-        f"no build_agent(config) found for experiment {name!r} (looked in {', '.join(modules)}); "
-        f"pass builder= to load_agent or evaluate a checkpoint of a DQN experiment"
-    )
+    module = experiments.get(name) if name in experiments.EXPERIMENTS else None
+    build_agent, make_env = getattr(module, "build_agent", None), getattr(module, "make_env", None)
+    if not (callable(build_agent) and callable(make_env)):
+        raise ConfigError(
+            f"experiment {name!r} defines no build_agent(config) and make_env(config) to rebuild its "
+            f"checkpoints; evaluate a checkpoint of an experiment that does, or call "
+            f"reproduce.evaluate.load_agent(path, builder=...) from Python"
+        )
+    return build_agent, make_env
 
 
 def load_agent(path, builder=None, env=None):
@@ -111,9 +104,6 @@ def main(path, episodes: int = 10, seed: int = 0) -> int:
 
         ckpt, state, _ = load_checkpoint(path)
         build_agent, make_env = _builders(state.get("config"))
-        if make_env is None:
-            name = state["config"].get("experiment")
-            raise ConfigError(f"the builders for {name!r} have no make_env(config); pass builder= in Python")
         env = make_env(state["config"])
         agent = load_agent(ckpt, builder=build_agent, env=env)
     except CheckpointError as exc:
