@@ -28,6 +28,13 @@ else imports TensorFlow; ``ACTIVE_FIXES`` lists what it did (``reproduce doctor`
    keras-rl2 counts in Python ints.
 7. ``save-no-prompt``: ``save_weights(path)`` defaults to ``overwrite=False``, which asks
    on stdin when the file exists (and blocks with stdin closed). The default is now True.
+8. ``ordered-soft-updates``: with ``target_model_update < 1``, keras-rl2 builds the soft
+   target update ``tau * online + (1 - tau) * target`` as a separate op with no ordering
+   against the optimizer's update of ``online``, so each training step reads the online
+   weights before or after the update at TensorFlow's whim, and two same-seed runs
+   diverge. We build the soft update under a control dependency on the optimizer's update
+   (the target follows the freshly updated online weights, every time). Delete with
+   keras-rl2 (upstream never ordered them).
 """
 
 from __future__ import annotations
@@ -179,6 +186,42 @@ def _patch_save_weights():
     ACTIVE_FIXES.append("save-no-prompt: agents' save_weights overwrites without asking")
 
 
+class _SoftUpdate(tuple):
+    """A deferred soft target update ``(target_var, source_var, tau)``."""
+
+
+def _deferred_soft_updates(target, source, tau):
+    """Like ``rl.util.get_soft_target_model_updates``, but the ops are built later, in order."""
+    def weights(model):
+        return model.trainable_weights + sum([layer.non_trainable_weights for layer in model.layers], [])
+
+    target_weights, source_weights = weights(target), weights(source)
+    if len(target_weights) != len(source_weights):
+        raise ValueError(f"target has {len(target_weights)} weights, online model {len(source_weights)}")
+    return [_SoftUpdate((tw, sw, tau)) for tw, sw in zip(target_weights, source_weights)]
+
+
+def _ordered_get_updates(self, params, loss):
+    import tensorflow as tf
+
+    updates = self.optimizer.get_updates(params=params, loss=loss)
+    soft = [u for u in self.additional_updates if isinstance(u, _SoftUpdate)]
+    others = [u for u in self.additional_updates if not isinstance(u, _SoftUpdate)]
+    with tf.control_dependencies(updates):
+        ordered = [tf.compat.v1.assign(tw, tau * tf.identity(sw) + (1.0 - tau) * tw) for tw, sw, tau in soft]
+    self.updates = updates + others + ordered
+    return self.updates
+
+
+def _patch_soft_updates():
+    import rl.agents.dqn
+    import rl.util
+
+    rl.agents.dqn.get_soft_target_model_updates = _deferred_soft_updates
+    rl.util.AdditionalUpdatesOptimizer.get_updates = _ordered_get_updates
+    ACTIVE_FIXES.append("ordered-soft-updates: DQN soft target updates run after the optimizer step")
+
+
 def apply() -> list[str]:
     """Apply every fix once (idempotent) and return the list of active fixes."""
     global _APPLIED
@@ -190,5 +233,6 @@ def apply() -> list[str]:
     _patch_counters()
     _patch_agent_compile()
     _patch_save_weights()
+    _patch_soft_updates()
     _APPLIED = True
     return ACTIVE_FIXES

@@ -42,7 +42,7 @@ def run_python(code, env=None, timeout=300):
 def test_all_fixes_are_active_and_tf_keras_is_keras_2():
     names = [fix.split(":")[0] for fix in compat.ACTIVE_FIXES]
     assert names == ["legacy-keras", "keras-version", "graph-mode", "int64-counters",
-                     "legacy-optimizer", "compile-metrics", "save-no-prompt"]
+                     "legacy-optimizer", "compile-metrics", "save-no-prompt", "ordered-soft-updates"]
     assert tf.keras.layers.Dense.__module__.startswith("tf_keras")
     assert compat.apply() is compat.ACTIVE_FIXES  # applying twice changes nothing
 
@@ -193,3 +193,29 @@ def test_save_weights_overwrites_without_prompt_with_stdin_closed(tmp_path):  # 
     """, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("OK")
+
+
+SOFT_UPDATE_RUN = """
+    import random
+    import reproduce
+    import numpy as np, gymnasium as gym, tensorflow as tf
+    from rl.agents import DQNAgent
+    from rl.memory import SequentialMemory
+    from rl.policy import BoltzmannQPolicy
+    from reproduce.adapters import KerasRLEnv
+    random.seed(0); np.random.seed(0); tf.compat.v1.set_random_seed(0)
+    model = tf.keras.Sequential([tf.keras.layers.Flatten(input_shape=(1, 4)),
+                                 tf.keras.layers.Dense(16, activation="relu"), tf.keras.layers.Dense(2)])
+    agent = DQNAgent(model=model, nb_actions=2, memory=SequentialMemory(limit=5000, window_length=1),
+                     nb_steps_warmup=20, target_model_update=1e-2, policy=BoltzmannQPolicy())
+    agent.compile(tf.keras.optimizers.Adam(learning_rate=1e-3))
+    agent.fit(KerasRLEnv(gym.make("CartPole-v1"), seed=0), nb_steps=400, verbose=0)
+    weights = agent.model.get_weights() + agent.target_model.get_weights()
+    print(np.concatenate([w.ravel() for w in weights]).tobytes().hex())
+"""
+
+
+def test_soft_target_updates_are_deterministic():  # fix ordered-soft-updates
+    first, second = run_python(SOFT_UPDATE_RUN), run_python(SOFT_UPDATE_RUN)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.stdout.split()[-1] == second.stdout.split()[-1]
