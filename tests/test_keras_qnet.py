@@ -158,7 +158,7 @@ def test_cli_end_to_end_two_seeds(cli, tmp_path):
         summary = json.loads((run / "summary.json").read_text())
         q = np.loadtxt(run / "q_table.csv", delimiter=",", skiprows=1)[:, 1:]
         assert summary["max_abs_q_error"] == pytest.approx(np.abs(q - q_star()).max())
-        assert len(summary["policy"]) == 5 and set(summary["policy"]) <= {"0", "1"}
+        assert len(summary["policy"]) == 5 and set(summary["policy"]) <= {"F", "B"}
         assert summary["steps"] == 900 and summary["wall_time_s"] > 0
         assert (run / "reward_per_step.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     first = json.loads((out / "seed4" / "summary.json").read_text())["q_table"]

@@ -30,7 +30,7 @@ def tabular_summary(rule, wins, regret):
     s = {"rule": rule, "rounds": sum(wins.values()), "ties": 1, "wall_time_s": 1.0}
     for m, w in wins.items():
         s |= {f"wins_{m}": w, f"mean_return_{m}": 3663.69 - regret[m], f"regret_{m}": regret[m],
-              f"policy_{m}": "00000", f"max_abs_q_error_{m}": 1.0}
+              f"policy_{m}": "FFFFF", f"max_abs_q_error_{m}": 1.0}
     return s
 
 
@@ -44,7 +44,7 @@ def results(tmp_path):
     q_star = report.np.array(report.PUBLISHED_KERAS_Q)
     for seed, shift in enumerate([-1.0, 0.0, 1.0]):
         make_run(tmp_path, "nchain-keras", seed,
-                 {"max_abs_q_error": 1.0 + seed, "policy": "00000", "expected_return": 3663.69,
+                 {"max_abs_q_error": 1.0 + seed, "policy": "FFFFF", "expected_return": 3663.69,
                   "regret": 0.0, "wall_time_s": 20.0 + seed},
                  episodes=[1.0, 2.0, 3.0], q_table=q_star + shift)
     for seed, (mean, solved) in enumerate([(500.0, True), (180.0, False)]):

@@ -22,6 +22,11 @@ class NChainSolution:
     optimal_return: float
 
 
+def policy_string(policy) -> str:
+    """A greedy policy as one letter per state: ``F`` forward, ``B`` backward (``FFFFF`` is optimal)."""
+    return "".join("FB"[int(a)] for a in policy)
+
+
 def transition_model(n=5, slip=0.2, small=2.0, large=10.0):
     """Return (P, R): P[s, a, s'] transition probabilities, R[s, a] expected rewards."""
     p = np.zeros((n, 2, n))

@@ -66,7 +66,7 @@ def config_from_args(args) -> Config:
 
 def run(config: Config, run_dir) -> dict:
     from callbacks.monitor import MonitorWriter
-    from reproduce.envs import NCHAIN_ID, episode_return, solve
+    from reproduce.envs import NCHAIN_ID, episode_return, policy_string, solve
     from reproduce.keras_qnet import FastQNet, published_streams
 
     start = time.perf_counter()
@@ -97,7 +97,7 @@ def run(config: Config, run_dir) -> dict:
         "implementation": "FastQNet (one XLA-compiled tf.while_loop per episode, tf-keras model)",
         "q_table": q, "q_star": solution.q, "max_abs_q_error": float(np.abs(q - solution.q).max()),
         "max_abs_diff_published_q": float(np.abs(q - np.array(PUBLISHED_Q)).max()),
-        "policy": "".join(map(str, policy)), "all_forward": bool((policy == 0).all()),
+        "policy": policy_string(policy), "all_forward": bool((policy == 0).all()),
         "expected_return": expected, "optimal_return": solution.optimal_return,
         "regret": solution.optimal_return - expected,
         "avg_reward_per_step_last_100": float(avg[-100:].mean()),

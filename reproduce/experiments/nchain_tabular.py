@@ -75,7 +75,7 @@ def config_from_args(args) -> Config:
 
 
 def run(config: Config, run_dir: Path) -> dict:
-    from reproduce.envs import solve
+    from reproduce.envs import policy_string, solve
     from reproduce.stats import mean_ci, wilson_ci
     from reproduce.tabular import engine
 
@@ -131,7 +131,7 @@ def run(config: Config, run_dir: Path) -> dict:
             f"mean_return_ci_low_{name}": mlow,
             f"mean_return_ci_high_{name}": mhigh,
             f"regret_{name}": solution.optimal_return - mean,
-            f"policy_{name}": "".join("FB"[a] for a in majority),  # per state: F forward, B backward
+            f"policy_{name}": policy_string(majority),
             f"policy_optimal_share_{name}": float((policies == solution.policy).all(axis=1).mean()),
         })
         if name != "naive":
