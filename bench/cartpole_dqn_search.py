@@ -6,7 +6,7 @@ each run trains with stop-once-solved checks (the tuned experiment's own schedul
 Prints a table (solve rate, median steps and seconds to solve, eval mean) and writes the
 per-run rows to ``bench/results/cartpole_dqn_search.csv``.
 
-    python bench/cartpole_dqn_search.py --seeds 3 --steps 25000 --jobs 2
+    python bench/cartpole_dqn_search.py --seeds 3 --steps 20000 --jobs 2
 """
 
 from __future__ import annotations
@@ -15,26 +15,20 @@ import argparse
 import dataclasses
 import os
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
+ZOO_LIKE = dict(hidden=(64, 64), learning_rate=2.3e-3, batch_size=64, nb_steps_warmup=1000, train_interval=2,
+                target_model_update=256, policy=dict(value_max=1.0, value_min=0.04, nb_steps=8000))
 CANDIDATES = {
-    "zoo-like-256": dict(hidden=(256, 256), learning_rate=2.3e-3, batch_size=64, nb_steps_warmup=1000,
-                         train_interval=2, target_model_update=256,
-                         policy=dict(value_max=1.0, value_min=0.04, nb_steps=8000)),
-    "zoo-like-64": dict(hidden=(64, 64), learning_rate=2.3e-3, batch_size=64, nb_steps_warmup=1000,
-                        train_interval=2, target_model_update=256,
-                        policy=dict(value_max=1.0, value_min=0.04, nb_steps=8000)),
-    "64-lr1e-3-ti1-t500": dict(hidden=(64, 64), learning_rate=1e-3, batch_size=64, nb_steps_warmup=1000,
-                               train_interval=1, target_model_update=500,
-                               policy=dict(value_max=1.0, value_min=0.05, nb_steps=10000)),
-    "256-ti4-soft": dict(hidden=(256, 256), learning_rate=1e-3, batch_size=128, nb_steps_warmup=1000,
-                         train_interval=4, target_model_update=0.01,
-                         policy=dict(value_max=1.0, value_min=0.04, nb_steps=8000)),
-    "zoo-like-256-no-trunc": dict(hidden=(256, 256), learning_rate=2.3e-3, batch_size=64,
-                                  nb_steps_warmup=1000, train_interval=2, target_model_update=256,
-                                  truncation_aware=False,
-                                  policy=dict(value_max=1.0, value_min=0.04, nb_steps=8000)),
+    # rl-zoo's SB3 CartPole-v1 settings translated to keras-rl (train_interval 2 = 128 gradient steps
+    # per 256 env steps), with a 64x64 and a 256x256 network
+    "zoo-like-64": ZOO_LIKE,
+    "zoo-like-256": dict(ZOO_LIKE, hidden=(256, 256)),
+    "zoo-like-64-no-trunc": dict(ZOO_LIKE, truncation_aware=False),
+    "zoo-like-64-ti1-lr1e-3": dict(ZOO_LIKE, train_interval=1, learning_rate=1e-3),
+    "zoo-like-64-ti4-b128": dict(ZOO_LIKE, train_interval=4, batch_size=128),
+    "64-soft-1e-2-lr1e-3": dict(ZOO_LIKE, target_model_update=1e-2, learning_rate=1e-3),
 }
 
 
@@ -54,9 +48,12 @@ def one(job):
     import reproduce  # noqa: F401  (compat before TensorFlow)
     from reproduce.dqn.run import train_and_evaluate
 
-    with tempfile.TemporaryDirectory() as tmp:
-        _, summary = train_and_evaluate("cartpole-dqn-search", config_for(name, seed, steps),
-                                        Path(tmp) / "run", verbose=False)
+    with tempfile.TemporaryDirectory() as tmp:  # errors come back as text (TF errors do not pickle)
+        try:
+            _, summary = train_and_evaluate("cartpole-dqn-search", config_for(name, seed, steps),
+                                            Path(tmp) / "run", verbose=False)
+        except Exception as exc:  # noqa: BLE001
+            raise RuntimeError(f"{name} seed {seed}: {type(exc).__name__}: {exc}") from None
     return {"candidate": name, "seed": seed, **{k: summary[k] for k in (
         "solved", "steps_to_solve", "time_to_solve_s", "eval_mean", "steps_trained", "wall_time_s")}}
 
@@ -64,7 +61,7 @@ def one(job):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=25_000)
+    parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", nargs="*", default=None, help="candidate names (default: all)")
     parser.add_argument("--out", type=Path,
@@ -75,11 +72,16 @@ def main(argv=None) -> int:
     names = args.only or list(CANDIDATES)
     jobs = [(name, seed, args.steps) for name in names for seed in range(args.seeds)]
     load_before = os.getloadavg()
+    rows = []
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        rows = list(pool.map(one, jobs))
-    frame = pd.DataFrame(rows)
+        for future in as_completed([pool.submit(one, job) for job in jobs]):
+            rows.append(future.result())
+            print(rows[-1], f"load {os.getloadavg()[0]:.2f}", flush=True)
+            pd.DataFrame(rows).to_csv(args.out, index=False)
+    frame = pd.DataFrame(rows).sort_values(["candidate", "seed"])
+    frame["candidate"] = pd.Categorical(frame["candidate"], categories=names, ordered=True)
     frame.to_csv(args.out, index=False)
-    table = frame.groupby("candidate", sort=False).agg(
+    table = frame.groupby("candidate", observed=True).agg(
         solved=("solved", "sum"), runs=("solved", "size"),
         median_steps_to_solve=("steps_to_solve", "median"),
         median_time_to_solve_s=("time_to_solve_s", "median"),

@@ -109,13 +109,13 @@ class FastDQNAgent(DQNAgent):
 
     def compile(self, optimizer, metrics=None):
         super().compile(optimizer, metrics=metrics)
+        self.trainable_model._make_train_function()  # creates the optimizer's variables
+        fn = self.trainable_model.train_function
+        # get_session() initializes variables not yet initialized (train_on_batch would do it lazily).
         self._session = sess = tf.compat.v1.keras.backend.get_session()
         self._acts = mlp_activations(self.model)
         self._q_call = sess.make_callable(self.model.output, feed_list=[self.model.input])
         self._target_call = sess.make_callable(self.target_model.output, feed_list=[self.target_model.input])
-        fn = self.trainable_model
-        fn._make_train_function()
-        fn = fn.train_function
         # train_on_batch feeds the learning phase last when the graph has one; so do we.
         self._learning_phase = [True] if "keras_learning_phase" in fn.inputs[-1].name else []
         fetches = list(fn.outputs)
