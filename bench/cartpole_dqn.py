@@ -1,7 +1,7 @@
 """Benchmark: ``cartpole-dqn-tuned`` vs SB3 DQN (rl-zoo's tuned CartPole-v1), same seeds, one run.
 
 Every run is its own child process, so its wall time and peak RSS (``os.wait4`` rusage of that
-child) are its own. Both sides stop once solved under the same rule: every 2,000 steps a
+child) are its own. Both sides stop once solved under the same rule: every 1,000 steps a
 10-episode greedy check; if its mean is >= 475, 100 greedy episodes (the same reset seeds
 for both sides) must average >= 475. Both sides train at most 50,000 steps.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-THRESHOLD, CHECK_EVERY, CHECK_EPISODES, CONFIRM, EVAL_SEED_BASE = 475.0, 2000, 10, 100, 1_000_000
+THRESHOLD, CHECK_EVERY, CHECK_EPISODES, CONFIRM, EVAL_SEED_BASE = 475.0, 1000, 10, 100, 1_000_000
 
 # rl-baselines3-zoo hyperparams/dqn.yml, CartPole-v1
 ZOO = dict(learning_rate=2.3e-3, batch_size=64, buffer_size=100_000, learning_starts=1000, gamma=0.99,

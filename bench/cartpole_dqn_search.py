@@ -29,6 +29,11 @@ CANDIDATES = {
     "zoo-like-64-ti1-lr1e-3": dict(ZOO_LIKE, train_interval=1, learning_rate=1e-3),
     "zoo-like-64-ti4-b128": dict(ZOO_LIKE, train_interval=4, batch_size=128),
     "64-soft-1e-2-lr1e-3": dict(ZOO_LIKE, target_model_update=1e-2, learning_rate=1e-3),
+    # round 2 (round 1 above was cut short: 256x256 costs ~7 ms/step on this shared CPU):
+    # check every 1,000 steps to catch the first solved policy
+    "r2-zoo-like-64": dict(ZOO_LIKE, check_every=1000),
+    "r2-128-ti2": dict(ZOO_LIKE, hidden=(128, 128), check_every=1000),
+    "r2-64-ti1-lr1e-3": dict(ZOO_LIKE, train_interval=1, learning_rate=1e-3, check_every=1000),
 }
 
 
@@ -38,8 +43,9 @@ def config_for(name: str, seed: int, steps: int):
     base = Config()
     changes = dict(CANDIDATES[name])
     policy = dataclasses.replace(base.dqn.policy, **changes.pop("policy", {}))
+    check_every = changes.pop("check_every", base.check_every)
     dqn = base.dqn.replace(policy=policy, **changes)
-    return dataclasses.replace(base, seed=seed, steps=steps, dqn=dqn)
+    return dataclasses.replace(base, seed=seed, steps=steps, dqn=dqn, check_every=check_every)
 
 
 def one(job):

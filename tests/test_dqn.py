@@ -195,3 +195,35 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(cli, tmp_path, args, me
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and message in done.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("target_model_update, double", [(5, True), (1e-2, False)])
+def test_fast_agent_makes_the_same_update_as_keras_rl(target_model_update, double):
+    """Same weights, same transitions, same sampling seed: FastDQNAgent == keras-rl's DQNAgent."""
+    import random
+
+    cfg = DQNConfig(hidden=(8,), nb_steps_warmup=5, target_model_update=target_model_update,
+                    enable_double_dqn=double, batch_size=4, policy=PolicyConfig("greedy"),
+                    optimizer="sgd", learning_rate=0.01)
+    seed_everything(0)
+    agents = [build_agent(cfg, 2, (4,)), build_agent(cfg.replace(fast=True), 2, (4,))]
+    agents[1].model.set_weights(agents[0].model.get_weights())
+    agents[1].target_model.set_weights(agents[0].target_model.get_weights())
+    agents[1]._sync_weights()
+    obs = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
+    losses = []
+    for agent in agents:
+        agent.training = True
+        random.seed(1)
+        np.random.seed(1)
+        for t in range(30):
+            agent.step = t
+            agent.forward(obs[t])
+            metrics = agent.backward(float(t % 3), terminal=(t % 7 == 6))
+        losses.append(metrics[0])
+    for a, b in zip(agents[0].model.get_weights() + agents[0].target_model.get_weights(),
+                    agents[1].model.get_weights() + agents[1].target_model.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert losses[0] == pytest.approx(losses[1], rel=1e-4)
+    np.testing.assert_allclose(agents[0].compute_q_values([obs[0]]), agents[1].compute_q_values([obs[0]]),
+                               rtol=1e-5)

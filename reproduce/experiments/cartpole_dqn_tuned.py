@@ -16,24 +16,24 @@ from reproduce.dqn.config import DQNConfig, PolicyConfig
 
 DESCRIPTION = "our tuned CartPole DQN (keras-rl objects, fast agent, truncation-aware, stops once solved)"
 
-TUNED = DQNConfig(
+TUNED = DQNConfig(  # bench/cartpole_dqn_search.py candidate "r2-zoo-like-64"
     hidden=(64, 64), activation="relu", memory_limit=50_000, window_length=1,
-    policy=PolicyConfig("linear-annealed-eps", value_max=1.0, value_min=0.05, nb_steps=10_000),
+    policy=PolicyConfig("linear-annealed-eps", value_max=1.0, value_min=0.04, nb_steps=8000),
     test_policy=PolicyConfig("greedy"),
-    nb_steps_warmup=1000, target_model_update=500, optimizer="adam", learning_rate=1e-3,
+    nb_steps_warmup=1000, target_model_update=256, optimizer="adam", learning_rate=2.3e-3,
     train_interval=2, batch_size=64, gamma=0.99, delta_clip=1.0, fast=True, truncation_aware=True,
 )
 
 
 @dataclass(frozen=True)
 class Config(dqn_run.RunConfig):
-    """The tuned agent; stops once solved (checks every 2,000 steps)."""
+    """The tuned agent; stops once solved (checks every 1,000 steps)."""
 
     env: str = "CartPole-v1"
     """gymnasium env id"""
     steps: int = 50_000
     """training steps at most"""
-    check_every: int = 2_000
+    check_every: int = 1_000
     """steps between stop-once-solved checks"""
     check_episodes: int = 10
     """greedy episodes in each cheap check before the 100-episode confirm"""
