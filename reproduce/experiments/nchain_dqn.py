@@ -27,7 +27,7 @@ NCHAIN_DQN = DQNConfig(
     hidden=(32,), activation="relu", memory_limit=20_000, window_length=1,
     policy=PolicyConfig("linear-annealed-eps", value_max=1.0, value_min=0.1, nb_steps=10_000),
     test_policy=PolicyConfig("greedy"),
-    nb_steps_warmup=500, target_model_update=500, optimizer="adam", learning_rate=1e-3,
+    nb_steps_warmup=500, target_model_update=100, optimizer="adam", learning_rate=1e-3,
     train_interval=1, batch_size=32, gamma=0.95, fast=True, truncation_aware=True,
 )
 
