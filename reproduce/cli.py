@@ -56,8 +56,12 @@ def _run(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="run directory (default results/runs/NAME/seedS); with --seeds N, "
                              "each seed writes to OUT/seedS")
+    parser.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
+                        help="continue RUN_DIR from its newest good checkpoint to its configured steps")
     module.add_arguments(parser)
     args = parser.parse_args(rest)
+    if args.resume is not None:
+        return _resume(name, module, args.resume)
     config = module.config_from_args(args)  # validates everything before any file is written
     seeds = range(args.seed, args.seed + args.seeds)
     if args.out is not None:
@@ -71,6 +75,18 @@ def _run(argv: list[str]) -> int:
         summary = module.run(config.with_seed(seed) if hasattr(config, "with_seed")
                              else _replace_seed(config, seed), run_dir)
         print(f"{name} seed {seed}: {summary}  -> {run_dir}")
+    return 0
+
+
+def _resume(name, module, run_dir: Path) -> int:
+    """``reproduce run NAME --resume RUN_DIR``: the run's own config, from its newest good checkpoint."""
+    if not hasattr(module, "resume"):
+        raise ConfigError(f"{name} does not checkpoint (a run takes seconds); rerun it without --resume")
+    if not (run_dir / "config.json").is_file():
+        raise ConfigError(f"--resume expects a run directory with config.json, got {run_dir}; "
+                          f"pass the --out directory of an earlier run")
+    summary = module.resume(run_dir)
+    print(f"{name} resumed: {summary}  -> {run_dir}")
     return 0
 
 

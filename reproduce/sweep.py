@@ -42,8 +42,16 @@ class Job:
     args: tuple[str, ...] = ()
 
     def command(self) -> list[str]:
+        """The run command; a run killed after its first checkpoint continues with ``--resume``."""
+        if has_checkpoint(self.out):
+            return [sys.executable, "-m", "reproduce", "run", self.experiment, "--resume", str(self.out)]
         return [sys.executable, "-m", "reproduce", "run", self.experiment, "--seed", str(self.seed),
                 "--out", str(self.out), *self.args]
+
+
+def has_checkpoint(run_dir: Path) -> bool:
+    """True when ``run_dir`` holds at least one finished checkpoint (its COMPLETE marker)."""
+    return any(Path(run_dir).glob("checkpoints/ckpt_*_steps/COMPLETE"))
 
 
 @dataclass
