@@ -135,7 +135,7 @@ def main(argv=None) -> int:
             wall, rss, rc = run_child([sys.executable, str(Path(__file__).resolve()), "--sb3-child",
                                        str(seed), str(out)])
             s = json.loads(out.read_text()) if rc == 0 else {}
-            half = 1.984 * s.get("eval_std", 0.0) / np.sqrt(CONFIRM) if s else None
+            half = float(1.984 * s.get("eval_std", 0.0) / np.sqrt(CONFIRM)) if s else None
             rows.append({"agent": "sb3-zoo-dqn", "seed": seed, "process_wall_s": wall, "peak_rss_mb": rss,
                          "solved": s.get("solved"), "steps_to_solve": s.get("steps_to_solve"),
                          "time_to_solve_s": s.get("time_to_solve_s"), "eval_mean": s.get("eval_mean"),
