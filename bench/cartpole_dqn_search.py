@@ -7,6 +7,11 @@ Prints a table (solve rate, median steps and seconds to solve, eval mean) and wr
 per-run rows to ``bench/results/cartpole_dqn_search.csv``.
 
     python bench/cartpole_dqn_search.py --seeds 3 --steps 20000 --jobs 2
+
+What was actually run (the CPU was shared with other jobs, load 3-5 on 2 cores): round 1,
+all candidates, cut short after 6 runs (results/cartpole_dqn_search_round1.csv); round 2,
+``--only r2-zoo-like-64 r2-128-ti2 r2-64-ti1-lr1e-3``, cut short after 7 runs
+(results/cartpole_dqn_search_round2.csv). r2-zoo-like-64 became ``cartpole-dqn-tuned``.
 """
 
 from __future__ import annotations
