@@ -407,7 +407,8 @@ def render_markdown(collection: Collection, table: pd.DataFrame, published: pd.D
     lines += [published.to_markdown(index=False) if len(published) else "_no comparable runs yet_", ""]
     lines += ["## NChain, every agent", "",
               "Greedy test return of a 1000-step game (optimum 3663.69), regret against it, the greedy "
-              "policy (one letter per state: F forward, B backward), and the largest error against the exact Q* (gamma 0.95).", ""]
+              "policy (one letter per state: F forward, B backward), and the largest error against "
+              "the exact Q* (gamma 0.95).", ""]
     nchain = nchain_table(table)
     lines += [nchain.to_markdown(index=False) if len(nchain) else "_no NChain runs_", ""]
     lines += ["## CartPole, every agent", "",

@@ -162,6 +162,20 @@ class RunDir:
         write_json(self.path / "manifest.json", self.manifest)
         return self
 
+    def reopen(self) -> RunDir:
+        """Continue an existing run (``--resume``): keep its manifest, note this command and time."""
+        import json
+
+        try:
+            self.manifest = json.loads((self.path / "manifest.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot resume {self.path}: unreadable manifest.json ({exc})") from None
+        self.manifest.setdefault("resumed", []).append({"command": self.command, "at": now(),
+                                                        "git_revision": git_revision()})
+        self.manifest["status"] = "running"
+        write_json(self.path / "manifest.json", self.manifest)
+        return self
+
     def finish(self, **extra) -> None:
         self.manifest.update(extra, finished=now(), status="complete")
         write_json(self.path / "manifest.json", self.manifest)

@@ -73,3 +73,12 @@ def test_ray_sweep_equals_sequential(sequential, tmp_path):
     assert frame.status.tolist() == ["complete"] * 2
     for seed in range(2):
         assert rounds(tmp_path, seed) == rounds(sequential, seed)
+
+
+def test_job_with_a_finished_checkpoint_resumes(tmp_path):
+    job = Job("nchain-dqn", 3, tmp_path / "seed3", ("--steps", "900"))
+    assert "--resume" not in job.command()
+    (tmp_path / "seed3" / "checkpoints" / "ckpt_000000500_steps").mkdir(parents=True)
+    assert "--resume" not in job.command()  # a save that never finished is not a checkpoint
+    (tmp_path / "seed3" / "checkpoints" / "ckpt_000000500_steps" / "COMPLETE").write_text("{}")
+    assert job.command()[-3:] == ["nchain-dqn", "--resume", str(tmp_path / "seed3")]

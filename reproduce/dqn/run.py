@@ -22,9 +22,9 @@ import tensorflow as tf
 
 from reproduce.adapters import KerasRLEnv
 from reproduce.dqn.builders import build_agent, check_env_id, validate
-from reproduce.dqn.config import DQNConfig
-from reproduce.dqn.training import EpisodeLog, Progress, SolveCheck, evaluate
-from reproduce.runs import ConfigError, RunDir, write_csv, write_json
+from reproduce.dqn.config import DQNConfig, PolicyConfig
+from reproduce.dqn.training import Progress, SolveCheck, evaluate
+from reproduce.runs import ConfigError, RunDir, to_jsonable, write_csv, write_json
 from reproduce.stats import mean_ci
 
 EVAL_SEED_BASE = 1_000_000
@@ -49,6 +49,8 @@ class RunConfig:
     """steps between stop-once-solved checks (0: no checks, train all steps)"""
     check_episodes: int = 10
     """greedy episodes in each cheap check before the full confirm"""
+    checkpoint_every: int = 10_000
+    """steps between checkpoints in RUN_DIR/checkpoints (the last 2 are kept, plus one at the end)"""
     dqn: DQNConfig = field(default_factory=DQNConfig)
     """the agent (see reproduce.dqn.config.DQNConfig)"""
 
@@ -60,6 +62,8 @@ def validate_run(config: RunConfig) -> RunConfig:
     check_env_id(config.env)
     if config.steps <= 0:
         raise ConfigError(f"--steps must be a positive integer, got {config.steps}; pass e.g. --steps 50000")
+    if config.checkpoint_every <= 0:
+        raise ConfigError(f"--checkpoint-every must be a positive integer, got {config.checkpoint_every}")
     if config.eval_episodes <= 0 or config.check_every < 0:
         raise ConfigError("eval_episodes must be >= 1 and check_every >= 0; fix the config")
     validate(config.dqn)
@@ -77,19 +81,63 @@ def seed_everything(seed: int) -> None:
         tf.compat.v1.Session(graph=tf.compat.v1.get_default_graph(), config=session_config))
 
 
-def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, processor=None, verbose=True):
-    """Train and evaluate; returns ``(agent, summary dict)`` with the files written."""
-    validate_run(config)
-    run = RunDir(run_dir, experiment, config, config.seed).start()
-    seed_everything(config.seed)
-    env = KerasRLEnv(gym.make(config.env), seed=config.seed)
+def config_from_dict(cls, data: dict):
+    """Rebuild a run config (``cls``) from its JSON form (``config.json`` or a checkpoint's config)."""
+    fields = {f.name for f in dataclasses.fields(cls)}
+    values = {k: v for k, v in data.items() if k in fields}
+    dqn = dict(values.get("dqn", {}))
+    for key in ("policy", "test_policy"):
+        if isinstance(dqn.get(key), dict):
+            policy = dict(dqn[key])
+            if "clip" in policy:
+                policy["clip"] = tuple(policy["clip"])
+            dqn[key] = PolicyConfig(**policy)
+    if "hidden" in dqn:
+        dqn["hidden"] = tuple(dqn["hidden"])
+    values["dqn"] = DQNConfig(**dqn)
+    return cls(**values)
+
+
+def make_env(config: RunConfig) -> KerasRLEnv:
+    return KerasRLEnv(gym.make(config.env), seed=config.seed)
+
+
+def make_agent(config: RunConfig, env: KerasRLEnv, processor=None):
     input_shape = (processor.n,) if hasattr(processor, "n") else tuple(env.observation_space.shape)
-    agent = build_agent(config.dqn, int(env.action_space.n), input_shape, processor=processor)
-    spec = gym.spec(config.env)
-    threshold = spec.reward_threshold
+    return build_agent(config.dqn, int(env.action_space.n), input_shape, processor=processor)
+
+
+def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, processor=None, verbose=True,
+                       resume: bool = False, extra=None):
+    """Train (or, with ``resume``, continue from the newest good checkpoint) and evaluate.
+
+    ``extra(agent) -> dict`` adds experiment-specific numbers to ``summary.json``. Returns
+    ``(agent, summary dict)`` with the files written.
+    """
+    from callbacks import CheckpointError, load_rewards, resume_from, training_callbacks
+
+    validate_run(config)
+    run = RunDir(run_dir, experiment, config, config.seed)
+    run_dir = run.path
+    if resume:
+        run.reopen()
+    else:
+        run.start()
+    seed_everything(config.seed)
+    env = make_env(config)
+    agent = make_agent(config, env, processor)
+    state = None
+    if resume:
+        try:
+            state = resume_from(run_dir / "checkpoints", agent, env)
+        except CheckpointError as exc:
+            raise ConfigError(f"cannot resume {run_dir}: {exc}") from None
+    threshold = gym.spec(config.env).reward_threshold
     t0 = time.perf_counter()
-    log = EpisodeLog(run.file("episodes.csv"), metadata={"env_id": config.env, "experiment": experiment})
-    callbacks = [log]
+    callbacks = training_callbacks(
+        run_dir, resume=state, every_steps=config.checkpoint_every, keep_last=2, keep_best_by=None,
+        save_memory=True, config={"experiment": experiment, **to_jsonable(config)}, manifest=run.manifest,
+    )
     if verbose:
         callbacks.append(Progress(config.steps, f"{experiment} seed {config.seed}"))
     check = None
@@ -114,16 +162,30 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, proces
     else:
         steps_to_solve, time_to_solve = (steps_trained, wall) if solved else (None, None)
     summary = {
-        "env": config.env, "eval_episodes": len(episodes), "eval_mean": mean, "eval_ci_low": low,
+        "env_id": config.env, "eval_episodes": len(episodes), "eval_mean": mean, "eval_ci_low": low,
         "eval_ci_high": high, "eval_min": float(min(returns)), "reward_threshold": threshold,
         "solved": bool(solved), "steps_to_solve": steps_to_solve, "time_to_solve_s": time_to_solve,
-        "steps_trained": steps_trained, "train_episodes": len(log.rewards),
+        "steps_trained": steps_trained, "train_episodes": len(load_rewards(run.file("episodes.csv"))),
         "checks": check.checks if check else 0, "wall_time_s": wall,
+        "resumed_from_step": state.step if state else None,
         "truncation_aware": config.dqn.truncation_aware, "agent": type(agent).__name__,
     }
+    if extra is not None:
+        summary.update(extra(agent))
     write_json(run.file("summary.json"), summary)
     run.finish(wall_time_s=wall)
     return agent, summary
+
+
+def load_run_config(experiment: str, cls, run_dir):
+    """``--resume RUN_DIR``: the run's own config, from its ``config.json``."""
+    import json
+
+    data = json.loads((Path(run_dir) / "config.json").read_text())
+    if data.get("experiment") != experiment:
+        raise ConfigError(f"{run_dir} is a run of {data.get('experiment')!r}, not {experiment!r}; "
+                          f"resume it with `reproduce run {data.get('experiment')} --resume {run_dir}`")
+    return config_from_dict(cls, data)
 
 
 def add_arguments(parser, defaults: RunConfig) -> None:
@@ -135,6 +197,8 @@ def add_arguments(parser, defaults: RunConfig) -> None:
                         help=f"training policy name (default {defaults.dqn.policy.name})")
     parser.add_argument("--eval-episodes", type=int, default=defaults.eval_episodes,
                         help=f"greedy test episodes (default {defaults.eval_episodes})")
+    parser.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every,
+                        help=f"steps between checkpoints (default {defaults.checkpoint_every})")
     parser.add_argument("--truncation-aware", action=argparse.BooleanOptionalAction,
                         default=defaults.dqn.truncation_aware,
                         help="bootstrap through time-limit truncations "
@@ -146,8 +210,25 @@ def config_from_args(defaults: RunConfig, args) -> RunConfig:
     if args.policy is not None:
         dqn = dqn.replace(policy=dataclasses.replace(dqn.policy, name=args.policy))
     config = dataclasses.replace(defaults, steps=args.steps, env=args.env, seed=args.seed,
-                                 eval_episodes=args.eval_episodes, dqn=dqn)
+                                 eval_episodes=args.eval_episodes, checkpoint_every=args.checkpoint_every,
+                                 dqn=dqn)
     return validate_run(config)
+
+
+def evaluation_hooks(cls, processor_for=None):
+    """``build_agent(config)`` and ``make_env(config)`` from a checkpoint's config dict, for
+    ``reproduce evaluate`` / :func:`reproduce.evaluate.load_agent`."""
+
+    def build(data: dict):
+        config = config_from_dict(cls, data)
+        seed_everything(config.seed)
+        env = make_env(config)
+        return make_agent(config, env, processor_for(env) if processor_for else None)
+
+    def env(data: dict):
+        return make_env(config_from_dict(cls, data))
+
+    return build, env
 
 
 def short(summary: dict) -> dict:

@@ -1,4 +1,6 @@
-"""keras-rl callbacks for DQN runs: the episode log, a progress bar, and stop-once-solved checks.
+"""keras-rl callbacks for DQN runs: a progress bar and stop-once-solved checks.
+
+The episode log and checkpoints are the package's own callbacks (``callbacks.training_callbacks``).
 
 Evaluation is greedy and batched: ``n`` copies of the env step in lockstep and one
 ``compute_batch_q_values`` call picks all their actions through the agent's ``test_policy``.
@@ -14,47 +16,9 @@ import gymnasium as gym
 import numpy as np
 from rl.callbacks import Callback
 
-from callbacks.monitor import MonitorWriter
-
-EPISODE_COLUMNS = ("episode", "total_steps", "loss", "mean_q", "eps")
-
 
 class StopTraining(KeyboardInterrupt):  # noqa: N818 - keras-rl's fit ends cleanly on KeyboardInterrupt
     """Raised by a callback to end ``fit`` early; ``fit`` catches it and runs ``on_train_end``."""
-
-
-class EpisodeLog(Callback):
-    """One Monitor-format row per training episode, with mean loss, mean_q and eps."""
-
-    def __init__(self, path, metadata=None):
-        super().__init__()
-        self.writer = MonitorWriter(path, extra_columns=EPISODE_COLUMNS, metadata=metadata)
-        self.rewards: list[float] = []
-        self._metrics: list = []
-
-    def on_train_begin(self, logs=None):
-        self.writer.open()
-
-    def on_step_end(self, step, logs=None):
-        self._metrics.append(logs["metrics"])
-
-    def on_episode_end(self, episode, logs=None):
-        names = self.model.metrics_names
-        values = np.array(self._metrics, dtype=float).reshape(len(self._metrics), len(names))
-        self._metrics = []
-        means = {}
-        for i, name in enumerate(names):
-            column = values[:, i]
-            column = column[~np.isnan(column)]
-            means[name] = round(float(column.mean()), 6) if column.size else ""
-        reward = float(logs["episode_reward"])
-        self.rewards.append(reward)
-        self.writer.write(reward, int(logs["nb_episode_steps"]), episode=int(episode),
-                          total_steps=int(logs["nb_steps"]), loss=means.get("loss", ""),
-                          mean_q=means.get("mean_q", ""), eps=means.get("mean_eps", ""))
-
-    def on_train_end(self, logs=None):
-        self.writer.close()
 
 
 class Progress(Callback):

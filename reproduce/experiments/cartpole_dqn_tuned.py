@@ -51,3 +51,11 @@ def config_from_args(args) -> Config:
 
 def run(config: Config, run_dir) -> dict:
     return dqn_run.short(dqn_run.train_and_evaluate("cartpole-dqn-tuned", config, run_dir)[1])
+
+
+def resume(run_dir) -> dict:
+    config = dqn_run.load_run_config("cartpole-dqn-tuned", Config, run_dir)
+    return dqn_run.short(dqn_run.train_and_evaluate("cartpole-dqn-tuned", config, run_dir, resume=True)[1])
+
+
+build_agent, make_env = dqn_run.evaluation_hooks(Config)

@@ -11,6 +11,7 @@ policy, its exact expected return and the regret against the optimum 3663.69.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,8 @@ import pandas as pd
 from reproduce.adapters import OneHotProcessor
 from reproduce.dqn import run as dqn_run
 from reproduce.dqn.config import DQNConfig, PolicyConfig
-from reproduce.envs import episode_return, solve
-from reproduce.runs import ConfigError, write_csv, write_json
+from reproduce.envs import episode_return, policy_string, solve
+from reproduce.runs import ConfigError, write_csv
 
 DESCRIPTION = "keras-rl DQNAgent on NChain (one-hot, eps annealing, replay, target net) vs Q*"
 
@@ -61,24 +62,47 @@ def config_from_args(args) -> Config:
     return config
 
 
-def run(config: Config, run_dir) -> dict:
+def _processor(env) -> OneHotProcessor:
+    return OneHotProcessor(int(env.observation_space.n))
+
+
+def _q_against_optimum(run_dir, gamma):
+    """After training: ``q_table.csv`` and the network's Q against Q*, policy and regret."""
+
+    def extra(agent) -> dict:
+        n = agent.processor.inner.n if hasattr(agent.processor, "inner") else agent.processor.n
+        q = agent.compute_batch_q_values([[np.eye(n, dtype=np.float32)[s]] for s in range(n)])
+        write_csv(Path(run_dir) / "q_table.csv",
+                  pd.DataFrame({"state": range(n), "q_forward": q[:, 0], "q_backward": q[:, 1]}))
+        policy = np.argmax(q, axis=1)
+        out = {"policy": policy_string(policy)}
+        if n == 5:
+            best = solve(gamma=gamma)
+            expected = episode_return(policy)
+            out.update(max_abs_q_error=float(np.abs(q - best.q).max()), expected_return=expected,
+                       optimal_return=best.optimal_return, regret=best.optimal_return - expected,
+                       all_forward=bool((policy == 0).all()))
+        return out
+
+    return extra
+
+
+def _train(config: Config, run_dir, resume=False) -> dict:
     import gymnasium as gym
 
-    n = int(gym.make(config.env).observation_space.n)
-    agent, summary = dqn_run.train_and_evaluate("nchain-dqn", config, run_dir, processor=OneHotProcessor(n))
-    q = agent.compute_batch_q_values([[np.eye(n, dtype=np.float32)[s]] for s in range(n)])
-    write_csv(run_dir / "q_table.csv" if hasattr(run_dir, "__truediv__") else f"{run_dir}/q_table.csv",
-              pd.DataFrame({"state": range(n), "q_forward": q[:, 0], "q_backward": q[:, 1]}))
-    best = solve(gamma=config.dqn.gamma) if n == 5 else None
-    policy = np.argmax(q, axis=1)
-    summary.update(greedy_policy="".join(map(str, policy)))
-    if best is not None:
-        expected = episode_return(policy)
-        summary.update(
-            max_abs_q_error=float(np.abs(q - best.q).max()), greedy_expected_return=expected,
-            optimal_return=best.optimal_return, regret=best.optimal_return - expected,
-            all_forward=bool((policy == 0).all()),
-        )
-    write_json(f"{run_dir}/summary.json", summary)
-    keys = ("eval_mean", "greedy_policy", "max_abs_q_error", "regret", "wall_time_s")
+    summary = dqn_run.train_and_evaluate(
+        "nchain-dqn", config, Path(run_dir), processor=_processor(gym.make(config.env)), resume=resume,
+        extra=_q_against_optimum(run_dir, config.dqn.gamma))[1]
+    keys = ("eval_mean", "policy", "max_abs_q_error", "regret", "wall_time_s")
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in summary.items() if k in keys}
+
+
+def run(config: Config, run_dir) -> dict:
+    return _train(config, run_dir)
+
+
+def resume(run_dir) -> dict:
+    return _train(dqn_run.load_run_config("nchain-dqn", Config, run_dir), run_dir, resume=True)
+
+
+build_agent, make_env = dqn_run.evaluation_hooks(Config, processor_for=_processor)
