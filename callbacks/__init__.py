@@ -1,9 +1,8 @@
 """Keras / keras-rl callbacks: reward logging (Monitor-format CSV) and checkpointing.
 
-``import callbacks`` stays light (the Monitor-format reader/writer and the checkpoint file
-format); the keras-rl callbacks import ``reproduce``'s compat layer themselves and are
-loaded on first use: ``RewardLogger``, ``Checkpoint``, ``TensorBoardLogger``,
-``resume_from``, ``training_callbacks``.
+Importing ``callbacks`` imports ``reproduce`` first (its keras-rl2 compat fixes must come
+before TensorFlow). The keras-rl callbacks are loaded on first use: ``RewardLogger``,
+``Checkpoint``, ``TensorBoardLogger``, ``resume_from``, ``training_callbacks``.
 """
 
 from callbacks.monitor import MonitorWriter, RewardLogError, load_rewards

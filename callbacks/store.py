@@ -14,7 +14,6 @@ only way an ``.npz`` can carry a pickle, are refused). Every problem raises a
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -26,6 +25,8 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from reproduce.runs import fsync_dir as _fsync_dir
 
 FORMAT = "keras-rl-reproduce-checkpoint"
 VERSION = 1
@@ -70,15 +71,6 @@ def step_of(path) -> int | None:
 def _fsync_file(path: Path):
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
-
-
-def _fsync_dir(directory: Path):
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _digest(path: Path) -> dict:

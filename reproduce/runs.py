@@ -47,10 +47,11 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **open_kwargs):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
-def _fsync_dir(directory: Path):
+def fsync_dir(directory: Path):
+    """Make a rename inside ``directory`` durable (best effort where the OS does not allow it)."""
     with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)
         try:
