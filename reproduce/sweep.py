@@ -43,10 +43,17 @@ class Job:
 
     def command(self) -> list[str]:
         """The run command; a run killed after its first checkpoint continues with ``--resume``."""
-        if has_checkpoint(self.out):
+        if has_checkpoint(self.out) and supports_resume(self.experiment):
             return [sys.executable, "-m", "reproduce", "run", self.experiment, "--resume", str(self.out)]
         return [sys.executable, "-m", "reproduce", "run", self.experiment, "--seed", str(self.seed),
                 "--out", str(self.out), *self.args]
+
+
+def supports_resume(experiment: str) -> bool:
+    """Experiments that checkpoint mid-run define ``resume(run_dir)``; the rest just rerun."""
+    from reproduce import experiments
+
+    return hasattr(experiments.get(experiment), "resume")
 
 
 def has_checkpoint(run_dir: Path) -> bool:

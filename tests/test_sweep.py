@@ -82,3 +82,10 @@ def test_job_with_a_finished_checkpoint_resumes(tmp_path):
     assert "--resume" not in job.command()  # a save that never finished is not a checkpoint
     (tmp_path / "seed3" / "checkpoints" / "ckpt_000000500_steps" / "COMPLETE").write_text("{}")
     assert job.command()[-3:] == ["nchain-dqn", "--resume", str(tmp_path / "seed3")]
+
+
+def test_job_of_an_experiment_without_resume_reruns(tmp_path):
+    job = Job("nchain-tabular", 0, tmp_path / "seed0", ARGS)
+    (tmp_path / "seed0" / "checkpoints" / "ckpt_000000500_steps").mkdir(parents=True)
+    (tmp_path / "seed0" / "checkpoints" / "ckpt_000000500_steps" / "COMPLETE").write_text("{}")
+    assert "--resume" not in job.command()

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reproduce.runs import ConfigError, RunDir, write_csv, write_json
+from reproduce.runs import ConfigError, RunDir, to_jsonable, write_csv, write_json
 
 DESCRIPTION = "NChain tutorial: naive / greedy Q / eps-greedy Q tables, 100-round tournament"
 NAME = "nchain-tabular"
@@ -75,6 +75,7 @@ def config_from_args(args) -> Config:
 
 
 def run(config: Config, run_dir: Path) -> dict:
+    from callbacks import save_arrays_state
     from reproduce.envs import policy_string, solve
     from reproduce.stats import mean_ci, wilson_ci
     from reproduce.tabular import engine
@@ -105,6 +106,12 @@ def run(config: Config, run_dir: Path) -> dict:
     tables += [("q_star", s, *solution.q[s]) for s in range(solution.q.shape[0])]
     write_csv(rd.file("q_tables.csv"), pd.DataFrame(tables, columns=["method", "state", "q_forward",
                                                                      "q_backward"]))
+    # Every round's final tables, in the package's checkpoint format (arrays + JSON, no pickle):
+    # callbacks.load_arrays_state(run_dir / "checkpoints") reads them back.
+    save_arrays_state(rd.file("checkpoints"), step=config.rounds * config.episodes * config.steps,
+                      arrays={name: result.q[:, m] for m, name in enumerate(methods)},
+                      state={"experiment": NAME, "config": to_jsonable(config),
+                             "layout": "round, state, action"})
     curves = pd.DataFrame({"episode": np.arange(config.episodes)})
     for m, name in enumerate(methods):
         curves[name] = result.curves[:, m].mean(axis=0)
