@@ -101,9 +101,18 @@ def _list() -> int:
 
     from reproduce import experiments
 
+    def brief(value):
+        """A nested config as only the fields that differ from its class's defaults."""
+        if not dataclasses.is_dataclass(value):
+            return repr(value)
+        base = type(value)()
+        changed = [f"{f.name}={brief(getattr(value, f.name))}" for f in dataclasses.fields(value)
+                   if getattr(value, f.name) != getattr(base, f.name)]
+        return f"{type(value).__name__}({', '.join(changed)})"
+
     for name in experiments.names():
         module = experiments.get(name)
-        defaults = ", ".join(f"{f.name}={getattr(module.Config(), f.name)!r}"
+        defaults = ", ".join(f"{f.name}={brief(getattr(module.Config(), f.name))}"
                              for f in dataclasses.fields(module.Config) if f.name != "seed")
         print(f"{name:<20} {module.DESCRIPTION}")
         print(f"{'':<20} defaults: {defaults}")
