@@ -13,7 +13,8 @@ all candidates, cut short after 6 runs (results/cartpole_dqn_search_round1.csv);
 ``--only r2-zoo-like-64 r2-128-ti2 r2-64-ti1-lr1e-3``, cut short after 7 runs
 (results/cartpole_dqn_search_round2.csv). r2-zoo-like-64 became ``cartpole-dqn-tuned`` (7/10 seeds
 in bench/results/cartpole_dqn.txt). Round 3, ``--seed-list`` with the failing seeds first:
-r3-ddqn (double DQN) solved 9/10 and replaced it (results/cartpole_dqn_search_round3.txt).
+r3-ddqn (double DQN) solved 9/10, r3-ddqn-lr1e-3 10/10 and replaced it
+(results/cartpole_dqn_search_round3.txt).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ CANDIDATES = {
     # lower lr, double DQN, larger batch to stabilise it
     "r3-soft-1e-2-lr1e-3": dict(ZOO_LIKE, target_model_update=1e-2, learning_rate=1e-3, check_every=1000),
     "r3-ddqn": dict(ZOO_LIKE, enable_double_dqn=True, check_every=1000),
+    "r3-ddqn-b128": dict(ZOO_LIKE, enable_double_dqn=True, batch_size=128, check_every=1000),
+    "r3-ddqn-lr1e-3": dict(ZOO_LIKE, enable_double_dqn=True, learning_rate=1e-3, check_every=1000),
     "r3-ddqn-hard500": dict(ZOO_LIKE, enable_double_dqn=True, target_model_update=500, check_every=1000),
     "r3-ddqn-hard500-lr1e-3": dict(ZOO_LIKE, enable_double_dqn=True, target_model_update=500,
                                    learning_rate=1e-3, check_every=1000),
