@@ -134,3 +134,19 @@ def test_cli_report_builds(cli, results):
     assert result.returncode == 0, result.stderr[-2000:]
     assert (results / "REPORT.md").exists()
     assert np.isfinite(pd.read_csv(results / "summary_runs.csv").wall_time_s).all()
+
+
+def test_one_run_intervals_against_known_values():
+    assert report.binomial_range(0.5, 100) == (40, 60)
+    low, high = report.prediction_interval([1.0, 2.0, 3.0])
+    half = 4.302652729911275 * 1.0 * (4 / 3) ** 0.5  # t(0.975, 2) * sd * sqrt(1 + 1/n)
+    assert low == pytest.approx(2 - half) and high == pytest.approx(2 + half)
+
+
+def test_published_win_count_gets_a_one_run_verdict(results):
+    collection = report.collect(results / "runs")
+    published = report.published_vs_reproduced(collection.runs, report.tidy(collection))
+    eps = published[published.published == "wins of eps_greedy_q out of 100 rounds"].iloc[0]
+    low, high = report.binomial_range(12 / 20, 100)
+    assert eps.one_run_95 == f"[{low}, {high}]"
+    assert low <= 65 <= high and eps.one_run_verdict == "inside"
