@@ -178,8 +178,8 @@ def test_cli_rejects_zero_episodes_and_writes_nothing(cli, tmp_path):
     (["--episodes", "-5"], "error: --episodes must be a positive integer, got '-5'"),
     (["--episodes", "1.5"], "error: --episodes must be a positive integer, got '1.5'"),
     (["--steps-per-episode", "0"], "error: --steps-per-episode must be a positive integer, got '0'"),
-    (["--seed", "x"], "error: argument --seed: expected an integer seed >= 0, got 'x'"),
-    (["--seed", "1.5"], "error: argument --seed: expected an integer seed >= 0, got '1.5'"),
+    (["--seed", "x"], "argument --seed: expected an integer seed >= 0, got 'x'"),
+    (["--seed", "1.5"], "argument --seed: expected an integer seed >= 0, got '1.5'"),
 ])
 def test_bad_input_exits_2_with_one_error_line(args, message, tmp_path, capsys):
     out = tmp_path / "never"
