@@ -21,7 +21,7 @@ import numpy as np
 
 import reproduce  # noqa: F401  (compat first)
 from reproduce import keras_qnet as kq
-from reproduce.envs import q_star
+from reproduce.envs import policy_string, q_star
 
 FULL_STEPS = 1000 * 1000
 
@@ -66,7 +66,7 @@ def main() -> None:
         result = kq.train_fast(opts.seed)
         full = time.perf_counter() - start
         error = np.abs(result.q_table - q_star()).max()
-        policy = "".join(map(str, result.q_table.argmax(axis=1)))
+        policy = policy_string(result.q_table.argmax(axis=1))
         print(f"package full run, measured     {full:.1f} s end to end "
               f"(training {result.seconds:.1f} s); policy {policy}, max|Q-Q*| {error:.2f}")
         print(f"ratio published (extrapolated) / package (measured full run): "
