@@ -1,5 +1,6 @@
 """Shared test setup: apply the compat layer before any test imports TensorFlow."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -10,6 +11,18 @@ import pytest
 import reproduce  # noqa: F401  (compat fixes + NChain-v0 registration)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_checkpoint_worker():
+    """Make ``tests/test_checkpoint_worker.py`` importable as ``checkpoint_worker`` (tests is no package)."""
+    path = Path(__file__).parent / "test_checkpoint_worker.py"
+    spec = importlib.util.spec_from_file_location("checkpoint_worker", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["checkpoint_worker"] = module
+    spec.loader.exec_module(module)
+
+
+_load_checkpoint_worker()
 
 
 def run_cli(*args, cwd=None, timeout=600, **kwargs):

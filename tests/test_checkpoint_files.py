@@ -8,16 +8,15 @@ with a message naming the problem.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
 import json
 import os
 import random
 import shutil
-import sys
 import warnings
 from pathlib import Path
 
+import checkpoint_worker  # registered by tests/conftest.py
 import numpy as np
 import pytest
 
@@ -39,17 +38,10 @@ from callbacks.store import (
 WORKER = Path(__file__).resolve().parent / "test_checkpoint_worker.py"
 
 
-def load_worker():
-    if "checkpoint_worker" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("checkpoint_worker", WORKER)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["checkpoint_worker"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["checkpoint_worker"]
 
 
 def train(run_dir, steps=100, resume=None, **overrides):
-    w = load_worker()
+    w = checkpoint_worker
     config = w.default_config(target=0.01, **overrides)  # soft updates: the wrapped optimizer path
     w.seed_everything(config["seed"])
     env, agent = w.make_env(config), w.build_agent(config)
@@ -81,7 +73,7 @@ def resign(path: Path):
 
 
 def test_full_state_survives(run_dir):
-    w = load_worker()
+    w = checkpoint_worker
     state, arrays = read_checkpoint(ckpt(run_dir, 75))
     assert state["step"] == 75 and state["episode"] == 1 and state["episode_in_progress"]["steps"] == 35
     assert state["policy"]["eps"] == pytest.approx(1.0 - 0.9 * 75 / 200)
@@ -194,14 +186,14 @@ def test_pickle_payload_is_never_loaded(run_dir, tmp_path):
     resign(path)
     with pytest.raises(CheckpointFormatError, match="pickled object array"):
         read_checkpoint(path)
-    w = load_worker()
+    w = checkpoint_worker
     with pytest.raises(CheckpointFormatError):
         resume_from(path, w.build_agent(w.default_config()), w.make_env(w.default_config()))
     assert not sentinel.exists()
 
 
 def test_other_env_and_other_shape_are_refused(run_dir):
-    w = load_worker()
+    w = checkpoint_worker
     config = w.default_config()
     words = "saved on env 'NChain-v0', but this env is 'CartPole-v1'"
     with pytest.raises(CheckpointMismatchError, match=words):
@@ -214,7 +206,7 @@ def test_other_env_and_other_shape_are_refused(run_dir):
 
 
 def test_newest_corrupt_falls_back_with_warning(run_dir, tmp_path):
-    w = load_worker()
+    w = checkpoint_worker
     shutil.copytree(run_dir, tmp_path / "run")
     (ckpt(tmp_path / "run", 100) / "arrays.npz").write_bytes(b"")
     config = w.default_config()
@@ -254,7 +246,7 @@ def test_tabular_tables_round_trip_and_overwrite(tmp_path):
 
 
 def test_retention_keeps_last_k_and_best(tmp_path):
-    w = load_worker()
+    w = checkpoint_worker
     config = w.default_config()
     w.seed_everything(0)
     env, agent = w.make_env(config), w.build_agent(config)
@@ -270,7 +262,7 @@ def test_retention_keeps_last_k_and_best(tmp_path):
 
 
 def test_every_episodes_schedule(tmp_path):
-    w = load_worker()
+    w = checkpoint_worker
     config = w.default_config()
     env, agent = w.make_env(config), w.build_agent(config)
     agent.fit(env, nb_steps=100, verbose=0, callbacks=[Checkpoint(tmp_path, every_episodes=1)])
@@ -300,7 +292,7 @@ def error_lines(proc):
 def test_evaluate_api_and_cli_errors(run_dir, cli, tmp_path):
     from reproduce.evaluate import evaluate, load_agent, summarize
 
-    w = load_worker()
+    w = checkpoint_worker
     agent = load_agent(run_dir, builder=w.build_agent)
     assert agent.step == 100
     frame = evaluate(agent, w.make_env(w.default_config()), episodes=3, seed=5)
@@ -323,7 +315,7 @@ def test_evaluate_api_and_cli_errors(run_dir, cli, tmp_path):
 
 
 def test_no_warnings_from_a_clean_resume(run_dir):
-    w = load_worker()
+    w = checkpoint_worker
     config = w.default_config()
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)

@@ -8,7 +8,6 @@ episodes), hard target updates, CPU, op determinism (the worker sets it).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import random
@@ -17,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import checkpoint_worker  # registered by tests/conftest.py
 import numpy as np
 import pytest
 
@@ -37,14 +37,6 @@ def worker(*args, timeout=120, check=True):
     return proc
 
 
-def load_worker():
-    """The worker module, imported by path (the tests directory is not a package)."""
-    if "checkpoint_worker" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("checkpoint_worker", WORKER)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["checkpoint_worker"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["checkpoint_worker"]
 
 
 def final_state(out: str) -> dict:
@@ -83,7 +75,7 @@ def test_schedule_names_and_stdin_closed(straight):
 def test_round_trip_in_fresh_process(straight, tmp_path):
     from reproduce.evaluate import load_agent
 
-    w = load_worker()
+    w = checkpoint_worker
     ckpt = straight / "checkpoints" / f"ckpt_{TOTAL:09d}_steps"
     probed = json.loads(worker("probe", ckpt).stdout.strip().splitlines()[-1])
     saved = arrays_of(straight, TOTAL)
