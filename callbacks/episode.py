@@ -11,8 +11,6 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import numpy as np
-
 LOGGED_METRICS = ("loss", "mean_q")
 
 
@@ -53,7 +51,3 @@ class EpisodeStats:
 
 def metrics_names(agent) -> list[str]:
     return list(getattr(agent, "metrics_names", []) or [])
-
-
-def step_metrics(logs) -> np.ndarray | list:
-    return logs.get("metrics", []) if logs else []

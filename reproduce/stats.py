@@ -1,4 +1,4 @@
-"""Confidence intervals used by every report: mean +/- t-interval, Wilson, bootstrap."""
+"""Confidence intervals used by every report: Student-t for means over seeds, Wilson for counts."""
 
 from __future__ import annotations
 
@@ -30,14 +30,3 @@ def wilson_ci(successes: int, trials: int, confidence: float = 0.95) -> tuple[fl
     centre = (p + z * z / (2 * trials)) / denom
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
     return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def bootstrap_ci(values, statistic=np.mean, confidence: float = 0.95, n_resamples: int = 10_000,
-                 seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of ``statistic`` (fixed seed: reports are reproducible)."""
-    x = np.asarray(values, dtype=float)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, x.size, size=(n_resamples, x.size))
-    boot = np.apply_along_axis(statistic, 1, x[idx])
-    alpha = (1 - confidence) / 2
-    return float(np.quantile(boot, alpha)), float(np.quantile(boot, 1 - alpha))
