@@ -233,5 +233,36 @@ def evaluation_hooks(cls, processor_for=None):
 
 def short(summary: dict) -> dict:
     """The few numbers the CLI prints per seed."""
-    keys = ("eval_mean", "solved", "steps_to_solve", "time_to_solve_s", "wall_time_s")
-    return {k: round(v, 2) if isinstance(v, float) else v for k, v in summary.items() if k in keys}
+    keys = ("eval_mean", "solved", "steps_to_solve", "time_to_solve_s", "policy", "max_abs_q_error",
+            "regret", "wall_time_s")
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in summary.items() if k in keys}
+
+
+def experiment_protocol(name: str, cls, processor_for=None, extra_for=None):
+    """The module functions of a DQN experiment (see :mod:`reproduce.experiments`), in this order:
+    ``add_arguments, config_from_args, run, resume, build_agent, make_env``.
+
+    ``processor_for(env)`` gives the agent's processor; ``extra_for(run_dir, config)`` gives the
+    ``extra(agent) -> dict`` hook of :func:`train_and_evaluate`.
+    """
+
+    def add_arguments_(parser):
+        add_arguments(parser, cls())
+
+    def config_from_args_(args):
+        return config_from_args(cls(), args)
+
+    def train(config, run_dir, resume=False):
+        processor = processor_for(gym.make(config.env)) if processor_for else None
+        extra = extra_for(run_dir, config) if extra_for else None
+        summary = train_and_evaluate(name, config, Path(run_dir), processor, resume=resume, extra=extra)[1]
+        return short(summary)
+
+    def run(config, run_dir) -> dict:
+        return train(config, run_dir)
+
+    def resume(run_dir) -> dict:
+        return train(load_run_config(name, cls, run_dir), run_dir, resume=True)
+
+    build_agent, make_env_ = evaluation_hooks(cls, processor_for)
+    return add_arguments_, config_from_args_, run, resume, build_agent, make_env_

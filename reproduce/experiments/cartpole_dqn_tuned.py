@@ -45,21 +45,5 @@ class Config(dqn_run.RunConfig):
     """the tuned agent"""
 
 
-def add_arguments(parser):
-    dqn_run.add_arguments(parser, Config())
-
-
-def config_from_args(args) -> Config:
-    return dqn_run.config_from_args(Config(), args)
-
-
-def run(config: Config, run_dir) -> dict:
-    return dqn_run.short(dqn_run.train_and_evaluate("cartpole-dqn-tuned", config, run_dir)[1])
-
-
-def resume(run_dir) -> dict:
-    config = dqn_run.load_run_config("cartpole-dqn-tuned", Config, run_dir)
-    return dqn_run.short(dqn_run.train_and_evaluate("cartpole-dqn-tuned", config, run_dir, resume=True)[1])
-
-
-build_agent, make_env = dqn_run.evaluation_hooks(Config)
+add_arguments, config_from_args, run, resume, build_agent, make_env = dqn_run.experiment_protocol(
+    "cartpole-dqn-tuned", Config)

@@ -47,26 +47,11 @@ class Config(dqn_run.RunConfig):
     """the agent"""
 
 
-def add_arguments(parser):
-    dqn_run.add_arguments(parser, Config())
-
-
-def config_from_args(args) -> Config:
-    config = dqn_run.config_from_args(Config(), args)
-    import gymnasium as gym
-
-    space = gym.make(config.env).observation_space
-    if not isinstance(space, gym.spaces.Discrete):
-        raise ConfigError(f"nchain-dqn needs a Discrete-observation env (one-hot input), but {config.env} "
-                          f"observes {space}; pass --env NChain-v0")
-    return config
-
-
 def _processor(env) -> OneHotProcessor:
     return OneHotProcessor(int(env.observation_space.n))
 
 
-def _q_against_optimum(run_dir, gamma):
+def _q_against_optimum(run_dir, config):
     """After training: ``q_table.csv`` and the network's Q against Q*, policy and regret."""
 
     def extra(agent) -> dict:
@@ -77,7 +62,7 @@ def _q_against_optimum(run_dir, gamma):
         policy = np.argmax(q, axis=1)
         out = {"policy": policy_string(policy)}
         if n == 5:
-            best = solve(gamma=gamma)
+            best = solve(gamma=config.dqn.gamma)
             expected = episode_return(policy)
             out.update(max_abs_q_error=float(np.abs(q - best.q).max()), expected_return=expected,
                        optimal_return=best.optimal_return, regret=best.optimal_return - expected,
@@ -87,22 +72,16 @@ def _q_against_optimum(run_dir, gamma):
     return extra
 
 
-def _train(config: Config, run_dir, resume=False) -> dict:
+add_arguments, _config_from_args, run, resume, build_agent, make_env = dqn_run.experiment_protocol(
+    "nchain-dqn", Config, processor_for=_processor, extra_for=_q_against_optimum)
+
+
+def config_from_args(args) -> Config:
     import gymnasium as gym
 
-    summary = dqn_run.train_and_evaluate(
-        "nchain-dqn", config, Path(run_dir), processor=_processor(gym.make(config.env)), resume=resume,
-        extra=_q_against_optimum(run_dir, config.dqn.gamma))[1]
-    keys = ("eval_mean", "policy", "max_abs_q_error", "regret", "wall_time_s")
-    return {k: round(v, 3) if isinstance(v, float) else v for k, v in summary.items() if k in keys}
-
-
-def run(config: Config, run_dir) -> dict:
-    return _train(config, run_dir)
-
-
-def resume(run_dir) -> dict:
-    return _train(dqn_run.load_run_config("nchain-dqn", Config, run_dir), run_dir, resume=True)
-
-
-build_agent, make_env = dqn_run.evaluation_hooks(Config, processor_for=_processor)
+    config = _config_from_args(args)
+    space = gym.make(config.env).observation_space
+    if not isinstance(space, gym.spaces.Discrete):
+        raise ConfigError(f"nchain-dqn needs a Discrete-observation env (one-hot input), but {config.env} "
+                          f"observes {space}; pass --env NChain-v0")
+    return config
