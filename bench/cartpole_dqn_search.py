@@ -54,6 +54,16 @@ CANDIDATES = {
     "r3-b128-hard1000-lr1e-3-eps05": dict(ZOO_LIKE, batch_size=128, target_model_update=1000,
                                           learning_rate=1e-3, check_every=1000,
                                           policy=dict(value_max=1.0, value_min=0.05, nb_steps=15000)),
+    # round 4: SB3-zoo's burst schedule (gradient_steps 128 every 256 steps, target synced after each
+    # burst), which FastDQNAgent's gradient_steps makes possible; steps to solve were the gap
+    "r4-burst-256": dict(ZOO_LIKE, hidden=(256, 256), train_interval=256, gradient_steps=128,
+                         memory_limit=100_000, check_every=1000),
+    "r4-burst-64": dict(ZOO_LIKE, train_interval=256, gradient_steps=128, memory_limit=100_000,
+                        check_every=1000),
+    "r4-burst-256-ddqn": dict(ZOO_LIKE, hidden=(256, 256), train_interval=256, gradient_steps=128,
+                              memory_limit=100_000, enable_double_dqn=True, check_every=1000),
+    "r4-burst-64-ddqn": dict(ZOO_LIKE, train_interval=256, gradient_steps=128, memory_limit=100_000,
+                             enable_double_dqn=True, check_every=1000),
 }
 
 

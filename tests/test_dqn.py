@@ -148,7 +148,7 @@ def test_truncation_aware_mode_stores_and_uses_the_flag(aware):
     target = {}
     original = agent._train_call
     agent._train_call = lambda *ins: (target.setdefault("y", ins[3][0]), original(*ins))[1]
-    agent.train_step([experience])
+    agent.train_step([experience], sync=False)  # the call without weight fetches
     expected = 1.0 + 0.5 * q_next if aware else 1.0
     assert target["y"] == pytest.approx(expected, rel=1e-5)
     assert aware == (abs(q_next) > 1e-6 and target["y"] != pytest.approx(1.0))

@@ -13,6 +13,9 @@ a real terminal state, so the target drops the bootstrap term ``gamma * max Q(s'
 ``SequentialMemory`` with ``terminal=TRUNCATED`` (``2``): still truthy, so the memory's own
 episode-boundary logic is unchanged, but the target bootstraps through it.
 
+``gradient_steps`` (default 1, keras-rl's behaviour) runs that many gradient steps, each on a
+fresh sample, every ``train_interval`` steps: SB3's ``train_freq``/``gradient_steps`` schedule.
+
 Only ``forward``'s Q computation, ``backward`` and ``reset_states`` are overridden; ``fit``,
 ``test``, ``compile`` and the weights API are keras-rl's.
 """
@@ -86,6 +89,24 @@ def mlp_activations(model) -> list | None:
     return acts
 
 
+def session_call(session, fetches, feeds, targets=()):
+    """``fetches`` as a list of arrays from feeding ``feeds`` (numpy arrays, in order).
+
+    ``Session.make_callable`` with a feed list falls back to ``Session.run``, whose per-call
+    Python bookkeeping costs about 1 ms, several times the tiny graph itself; this calls the
+    session directly (TF1's private ``_call_tf_sessionrun``, as ``make_callable`` does).
+    """
+    session._extend_graph()
+    fetch_list = [t._as_tf_output() for t in fetches]
+    target_list = [op._c_op for op in targets]
+    feed_list = [t._as_tf_output() for t in feeds]
+
+    def call(*values):
+        return session._call_tf_sessionrun(None, dict(zip(feed_list, values)), fetch_list, target_list, None)
+
+    return call
+
+
 def mlp_forward(weights, activations, batch):
     x = batch.reshape(len(batch), -1)
     for (kernel, bias), act in zip(zip(weights[::2], weights[1::2]), activations):
@@ -101,9 +122,10 @@ class FastDQNAgent(DQNAgent):
     no TensorFlow call at all); other models use a direct session callable.
     """
 
-    def __init__(self, *args, truncation_aware: bool = False, **kwargs):
+    def __init__(self, *args, truncation_aware: bool = False, gradient_steps: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
         self.truncation_aware = truncation_aware
+        self.gradient_steps = int(gradient_steps)
         if truncation_aware and not isinstance(self.processor, TruncationProcessor):
             self.processor = TruncationProcessor(self.processor)
 
@@ -114,22 +136,29 @@ class FastDQNAgent(DQNAgent):
         # get_session() initializes variables not yet initialized (train_on_batch would do it lazily).
         self._session = sess = tf.compat.v1.keras.backend.get_session()
         self._acts = mlp_activations(self.model)
-        self._q_call = sess.make_callable(self.model.output, feed_list=[self.model.input])
-        self._target_call = sess.make_callable(self.target_model.output, feed_list=[self.target_model.input])
+        self._q_call = session_call(sess, [self.model.output], [self.model.input])
+        self._target_call = session_call(sess, [self.target_model.output], [self.target_model.input])
         # train_on_batch feeds the learning phase last when the graph has one; so do we.
-        self._learning_phase = [True] if "keras_learning_phase" in fn.inputs[-1].name else []
+        self._learning_phase = [np.array(True)] if "keras_learning_phase" in fn.inputs[-1].name else []
         fetches = list(fn.outputs)
         self._n_out = len(fetches)
         with tf.control_dependencies([fn.updates_op]):  # weights as they are after this update
             after = [tf.identity(w) for w in self.model.weights]
             if self.target_model_update < 1:
                 after += [tf.identity(w) for w in self.target_model.weights]
-        self._n_after = len(after)
-        self._train_call = sess.make_callable(fetches + [fn.updates_op] + fn.fetches + after,
-                                              feed_list=fn.inputs)
+        self._train_call = session_call(sess, fetches, fn.inputs, targets=[fn.updates_op])
+        self._train_call_weights = session_call(sess, fetches + after, fn.inputs)
+        # Weights are needed after every step by double DQN (online Q of s') and soft updates
+        # (target Q); otherwise only after the last step of a burst, for acting.
+        self._weights_every_step = self.enable_double_dqn or self.target_model_update < 1
+        self._metrics_names = DQNAgent.metrics_names.fget(self)  # a layer walk per call in keras-rl
         self._train_steps_since_reset = 0
         self._previous = None
         self._sync_weights()
+
+    @property
+    def metrics_names(self):
+        return list(self._metrics_names) if self.compiled else DQNAgent.metrics_names.fget(self)
 
     def _sync_weights(self):
         """Refresh the numpy copies of the online and target weights from TensorFlow."""
@@ -169,11 +198,13 @@ class FastDQNAgent(DQNAgent):
         return self._online_q(self.process_state_batch(state_batch))
 
     def _online_q(self, batch):
-        return self._q_call(batch) if self._acts is None else mlp_forward(self._online_w, self._acts, batch)
+        if self._acts is None:
+            return self._q_call(batch)[0]
+        return mlp_forward(self._online_w, self._acts, batch)
 
     def _target_q(self, batch):
         if self._acts is None:
-            return self._target_call(batch)
+            return self._target_call(batch)[0]
         return mlp_forward(self._target_w, self._acts, batch)
 
     def episode_end(self, terminal) -> int | bool:
@@ -190,13 +221,19 @@ class FastDQNAgent(DQNAgent):
         if not self.training:
             return metrics
         if self.step > self.nb_steps_warmup and self.step % self.train_interval == 0:
-            metrics = self.train_step(self.memory.sample(self.batch_size))
+            for i in range(self.gradient_steps):
+                metrics = self.train_step(self.memory.sample(self.batch_size),
+                                          sync=self._weights_every_step or i == self.gradient_steps - 1)
         if self.target_model_update >= 1 and self.step % self.target_model_update == 0:
             self.update_target_model_hard()
         return metrics
 
-    def train_step(self, experiences):
-        """One gradient step on sampled experiences: DQNAgent.backward's update, vectorized."""
+    def train_step(self, experiences, sync: bool = True):
+        """One gradient step on sampled experiences: DQNAgent.backward's update, vectorized.
+
+        ``sync``: refresh the numpy weight copies from this step's update (skipped inside a burst
+        of gradient steps when nothing reads them before the burst ends).
+        """
         n = len(experiences)
         state0 = self.process_state_batch([e.state0 for e in experiences])
         state1 = self.process_state_batch([e.state1 for e in experiences])
@@ -215,10 +252,12 @@ class FastDQNAgent(DQNAgent):
         targets[rows, actions] = returns
         masks[rows, actions] = 1.0
         ins = [state0] if not isinstance(self.model.input, list) else list(state0)
-        fetched = self._train_call(*ins, targets, masks, returns, targets, *self._learning_phase)
+        sync = sync and self._acts is not None
+        call = self._train_call_weights if sync else self._train_call
+        fetched = call(*ins, targets, masks, returns, targets, *self._learning_phase)
         outputs = np.asarray(fetched[:self._n_out], dtype=np.float64)
-        if self._acts is not None:
-            weights = fetched[len(fetched) - self._n_after:]
+        if sync:
+            weights = fetched[self._n_out:]
             self._online_w = weights[:len(self._online_w)]
             if self.target_model_update < 1:
                 self._target_w = weights[len(self._online_w):]

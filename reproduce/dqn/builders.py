@@ -95,7 +95,8 @@ def build_agent(config: DQNConfig, nb_actions: int, input_shape: tuple[int, ...]
         delta_clip=config.delta_clip,
     )
     if config.fast or config.truncation_aware:
-        agent = FastDQNAgent(truncation_aware=config.truncation_aware, **kwargs)
+        agent = FastDQNAgent(truncation_aware=config.truncation_aware, gradient_steps=config.gradient_steps,
+                             **kwargs)
     else:
         agent = DQNAgent(**kwargs)
     # The dueling head is keras-rl's own Lambda layer; compile clones it, which tf-keras's safe
@@ -113,10 +114,14 @@ def validate(config: DQNConfig) -> DQNConfig:
     check_policy(config.test_policy)
     build_optimizer(config)
     positive = {"memory_limit": config.memory_limit, "window_length": config.window_length,
-                "train_interval": config.train_interval, "batch_size": config.batch_size}
+                "train_interval": config.train_interval, "gradient_steps": config.gradient_steps,
+                "batch_size": config.batch_size}
     for name, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{name} must be a positive integer, got {value}; pass a value >= 1")
+    if config.gradient_steps > 1 and not (config.fast or config.truncation_aware):
+        raise ConfigError(f"gradient_steps={config.gradient_steps} needs FastDQNAgent (keras-rl's DQNAgent "
+                          f"does one gradient step per train_interval); set fast=True or gradient_steps=1")
     if not 0 <= config.gamma <= 1:
         raise ConfigError(f"gamma must be in [0, 1], got {config.gamma}; pass e.g. 0.99")
     return config

@@ -63,6 +63,9 @@ class DQNConfig:
     """DQNAgent(nb_steps_warmup=...): steps before the first gradient step"""
     train_interval: int = 1
     """DQNAgent(train_interval=...): env steps per gradient step"""
+    gradient_steps: int = 1
+    """gradient steps every ``train_interval`` env steps (SB3's ``gradient_steps``; keras-rl's
+    DQNAgent does one, so values above 1 need ``fast=True``)"""
     batch_size: int = 32
     """DQNAgent(batch_size=...)"""
     gamma: float = 0.99
