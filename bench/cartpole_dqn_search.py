@@ -64,6 +64,13 @@ CANDIDATES = {
                               memory_limit=100_000, enable_double_dqn=True, check_every=1000),
     "r4-burst-64-ddqn": dict(ZOO_LIKE, train_interval=256, gradient_steps=128, memory_limit=100_000,
                              enable_double_dqn=True, check_every=1000),
+    # (the base config has double DQN on, so r4-burst-64 and r4-burst-64-ddqn are the same run)
+    # SB3-zoo as exactly as keras-rl allows: no double DQN, PyTorch's init, gradient norm clipped at 10
+    "r4-zoo-exact": dict(ZOO_LIKE, hidden=(256, 256), train_interval=256, gradient_steps=128,
+                         memory_limit=100_000, enable_double_dqn=False, init="torch", global_clipnorm=10.0,
+                         check_every=1000),
+    "r4-zoo-exact-64": dict(ZOO_LIKE, train_interval=256, gradient_steps=128, memory_limit=100_000,
+                            enable_double_dqn=False, init="torch", global_clipnorm=10.0, check_every=1000),
 }
 
 

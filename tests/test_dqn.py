@@ -21,6 +21,7 @@ from reproduce.dqn import (
     build_agent,
     build_policy,
 )
+from reproduce.dqn.agent import experience_arrays
 from reproduce.dqn.run import seed_everything
 from reproduce.dqn.training import evaluate
 from reproduce.runs import ConfigError
@@ -148,7 +149,7 @@ def test_truncation_aware_mode_stores_and_uses_the_flag(aware):
     target = {}
     original = agent._train_call
     agent._train_call = lambda *ins: (target.setdefault("y", ins[3][0]), original(*ins))[1]
-    agent.train_step([experience], sync=False)  # the call without weight fetches
+    agent.train_step(experience_arrays([experience]), sync=False)  # the call without weight fetches
     expected = 1.0 + 0.5 * q_next if aware else 1.0
     assert target["y"] == pytest.approx(expected, rel=1e-5)
     assert aware == (abs(q_next) > 1e-6 and target["y"] != pytest.approx(1.0))
@@ -229,6 +230,50 @@ def test_fast_agent_makes_the_same_update_as_keras_rl(target_model_update, doubl
     assert losses[0] == pytest.approx(losses[1], rel=1e-4)
     np.testing.assert_allclose(agents[0].compute_q_values([obs[0]]), agents[1].compute_q_values([obs[0]]),
                                rtol=1e-5)
+
+
+def _train_on_random_steps(agent, steps, seed=0):
+    obs = np.random.default_rng(seed).normal(size=(steps, 4)).astype(np.float32)
+    agent.training = True
+    for t in range(steps):
+        agent.step = t + 1
+        agent.forward(obs[t])
+        agent.backward(float(t % 3), terminal=(t % 7 == 6))
+
+
+@pytest.mark.parametrize("double", [False, True])
+def test_gradient_steps_run_bursts_and_leave_acting_weights_in_sync(double):
+    seed_everything(0)
+    cfg = DQNConfig(hidden=(8,), fast=True, nb_steps_warmup=5, train_interval=4, gradient_steps=3,
+                    batch_size=4, target_model_update=8, enable_double_dqn=double)
+    agent = build_agent(cfg, 2, (4,))
+    calls = []
+    original = agent.train_step
+    agent.train_step = lambda experiences, sync=True: (calls.append(sync), original(experiences, sync))[1]
+    _train_on_random_steps(agent, 30)
+    bursts = [t for t in range(1, 31) if t > 5 and t % 4 == 0]
+    assert len(calls) == 3 * len(bursts)
+    assert calls == ([True] * len(calls) if double else [False, False, True] * len(bursts))
+    for numpy_copy, weights in zip(agent._online_w + agent._target_w,
+                                   agent.model.get_weights() + agent.target_model.get_weights()):
+        np.testing.assert_array_equal(numpy_copy, weights)
+    with pytest.raises(ConfigError, match="gradient_steps=3 needs FastDQNAgent.*fast=True"):
+        build_agent(cfg.replace(fast=False), 2, (4,))
+
+
+def test_torch_init_and_global_clipnorm():
+    seed_everything(0)
+    cfg = DQNConfig(hidden=(16,), init="torch", optimizer="sgd", learning_rate=1.0, global_clipnorm=1e-3,
+                    nb_steps_warmup=5, target_model_update=100, fast=True)
+    agent = build_agent(cfg, 2, (4,))
+    kernel0, bias0, kernel1, bias1 = before = agent.model.get_weights()
+    assert 0.4 < np.abs(kernel0).max() <= 0.5 and 0.4 < np.abs(bias0).max() <= 0.5  # 1/sqrt(4)
+    assert 0.2 < np.abs(kernel1).max() <= 0.25 and np.abs(bias1).max() <= 0.25  # 1/sqrt(16)
+    _train_on_random_steps(agent, 30)
+    moved = np.sqrt(sum(((a - b) ** 2).sum() for a, b in zip(agent.model.get_weights(), before)))
+    assert 0 < moved <= 25 * 1e-3 * 1.001  # 25 SGD steps of lr 1, each clipped to norm 1e-3
+    with pytest.raises(ConfigError, match="unknown init 'jax'"):
+        build_agent(cfg.replace(init="jax"), 2, (4,))
 
 
 def test_cli_killed_run_resumes_from_checkpoint_and_evaluates(cli, tmp_path):

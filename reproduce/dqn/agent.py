@@ -4,7 +4,9 @@ keras-rl2 calls ``model.predict_on_batch`` for every action and ``train_on_batch
 gradient step; in graph mode each call re-validates its inputs and costs far more than the
 tiny network itself. This subclass computes exactly the same update (same memory, policies,
 compiled ``trainable_model``, Huber loss, mask, soft target updates inside the optimizer),
-but through direct session callables, with the target computation vectorized.
+but through direct session calls, with the target computation vectorized and the replay batch
+drawn through :class:`~reproduce.dqn.replay.ReplayMirror` (the batch ``memory.sample`` would
+return, without its per-element deque reads).
 
 Truncation-aware mode: keras-rl2's ``fit`` reports a time-limit truncation as ``done`` like
 a real terminal state, so the target drops the bootstrap term ``gamma * max Q(s')``. With
@@ -26,6 +28,8 @@ import numpy as np
 import tensorflow as tf
 from rl.agents import DQNAgent
 from rl.core import Processor
+
+from reproduce.dqn.replay import ReplayMirror
 
 TERMINATED = 1
 TRUNCATED = 2
@@ -114,6 +118,13 @@ def mlp_forward(weights, activations, batch):
     return x
 
 
+def experience_arrays(experiences):
+    """keras-rl ``Experience`` tuples as ``state0, actions, rewards, state1, terminal1`` arrays."""
+    return (np.asarray([e.state0 for e in experiences]), np.asarray([e.action for e in experiences]),
+            np.asarray([e.reward for e in experiences]), np.asarray([e.state1 for e in experiences]),
+            np.asarray([int(e.terminal1) for e in experiences]))
+
+
 class FastDQNAgent(DQNAgent):
     """keras-rl's DQNAgent, same update, faster per-step path; optionally truncation-aware.
 
@@ -154,6 +165,7 @@ class FastDQNAgent(DQNAgent):
         self._metrics_names = DQNAgent.metrics_names.fget(self)  # a layer walk per call in keras-rl
         self._train_steps_since_reset = 0
         self._previous = None
+        self._mirror = ReplayMirror(self.memory) if ReplayMirror.supports(self.memory) else None
         self._sync_weights()
 
     @property
@@ -215,31 +227,46 @@ class FastDQNAgent(DQNAgent):
 
     def backward(self, reward, terminal):
         if self.step % self.memory_interval == 0:
-            self.memory.append(self.recent_observation, self.recent_action, reward,
-                               self.episode_end(terminal), training=self.training)
+            end = self.episode_end(terminal)
+            self.memory.append(self.recent_observation, self.recent_action, reward, end,
+                               training=self.training)
+            if self._mirror is not None and self.training:
+                self._mirror.append(self.recent_observation, self.recent_action, reward, end)
         metrics = [np.nan for _ in self.metrics_names]
         if not self.training:
             return metrics
         if self.step > self.nb_steps_warmup and self.step % self.train_interval == 0:
             for i in range(self.gradient_steps):
-                metrics = self.train_step(self.memory.sample(self.batch_size),
+                metrics = self.train_step(self.sample_batch(),
                                           sync=self._weights_every_step or i == self.gradient_steps - 1)
         if self.target_model_update >= 1 and self.step % self.target_model_update == 0:
             self.update_target_model_hard()
         return metrics
 
-    def train_step(self, experiences, sync: bool = True):
-        """One gradient step on sampled experiences: DQNAgent.backward's update, vectorized.
+    def sample_batch(self):
+        """``memory.sample(batch_size)`` as arrays (the same batch, through the mirror when there is one)."""
+        if self._mirror is None:
+            return experience_arrays(self.memory.sample(self.batch_size))
+        if self._mirror.memory is not self.memory:  # the agent's memory was swapped
+            self._mirror = ReplayMirror(self.memory) if ReplayMirror.supports(self.memory) else None
+            return self.sample_batch()
+        if not self._mirror.in_sync():
+            self._mirror.rebuild()
+        return self._mirror.sample(self.batch_size)
 
+    def train_step(self, batch, sync: bool = True):
+        """One gradient step on a sampled batch: DQNAgent.backward's update, vectorized.
+
+        ``batch``: ``state0, actions, rewards, state1, terminal1`` arrays (:meth:`sample_batch`).
         ``sync``: refresh the numpy weight copies from this step's update (skipped inside a burst
         of gradient steps when nothing reads them before the burst ends).
         """
-        n = len(experiences)
-        state0 = self.process_state_batch([e.state0 for e in experiences])
-        state1 = self.process_state_batch([e.state1 for e in experiences])
-        actions = np.fromiter((e.action for e in experiences), dtype=np.int64, count=n)
-        rewards = np.fromiter((e.reward for e in experiences), dtype=np.float32, count=n)
-        bootstrap = np.fromiter((e.terminal1 != TERMINATED for e in experiences), dtype=np.float32, count=n)
+        state0, actions, rewards, state1, terminal1 = batch
+        n = len(actions)
+        state0 = self.process_state_batch(state0)
+        state1 = self.process_state_batch(state1)
+        rewards = np.asarray(rewards, dtype=np.float32)
+        bootstrap = (np.asarray(terminal1) != TERMINATED).astype(np.float32)
         rows = np.arange(n)
         target_q = self._target_q(state1)
         if self.enable_double_dqn:

@@ -8,6 +8,7 @@ Every builder returns the keras-rl (or tf.keras) object a keras-rl user would wr
 from __future__ import annotations
 
 import difflib
+import math
 
 import gymnasium as gym
 import tensorflow as tf
@@ -51,11 +52,28 @@ def build_policy(spec: PolicyConfig):
                                 nb_steps=spec.nb_steps)
 
 
+def dense_initializers(init: str, fan_in: int) -> dict:
+    """Dense kwargs for ``init``: ``keras`` (Keras's defaults) or ``torch`` (PyTorch's nn.Linear
+    default, which SB3 uses: kernel and bias uniform in +-1/sqrt(fan_in))."""
+    if init == "keras":
+        return {}
+    if init == "torch":
+        bound = fan_in ** -0.5
+        return {"kernel_initializer": tf.keras.initializers.RandomUniform(-bound, bound),
+                "bias_initializer": tf.keras.initializers.RandomUniform(-bound, bound)}
+    raise ConfigError(f"unknown init {init!r}; expected 'keras' or 'torch'")
+
+
 def build_model(input_shape: tuple[int, ...], nb_actions: int, config: DQNConfig) -> tf.keras.Model:
     """keras-rl's example model: Flatten(window + obs shape), Dense(hidden...), Dense(nb_actions, linear)."""
     layers = [tf.keras.layers.Flatten(input_shape=(config.window_length, *input_shape))]
-    layers += [tf.keras.layers.Dense(units, activation=config.activation) for units in config.hidden]
-    layers += [tf.keras.layers.Dense(nb_actions, activation="linear")]
+    fan_in = config.window_length * math.prod(input_shape)
+    for units in config.hidden:
+        layers.append(tf.keras.layers.Dense(units, activation=config.activation,
+                                            **dense_initializers(config.init, fan_in)))
+        fan_in = units
+    layers.append(tf.keras.layers.Dense(nb_actions, activation="linear",
+                                        **dense_initializers(config.init, fan_in)))
     return tf.keras.Sequential(layers)
 
 
@@ -69,7 +87,18 @@ def build_optimizer(config: DQNConfig):
     except ValueError:
         raise ConfigError(f"unknown optimizer {config.optimizer!r}; expected a tf.keras optimizer name "
                           f"such as 'adam', 'rmsprop' or 'sgd'") from None
-    return cls(learning_rate=config.learning_rate)
+    clip = {} if config.global_clipnorm is None else {"global_clipnorm": config.global_clipnorm}
+    return cls(learning_rate=config.learning_rate, **clip)
+
+
+def agent_class(config: DQNConfig) -> type[DQNAgent]:
+    """FastDQNAgent when the config asks for it (or for what only it does), else keras-rl's DQNAgent."""
+    if config.fast or config.truncation_aware:
+        return FastDQNAgent
+    if config.gradient_steps != 1:
+        raise ConfigError(f"gradient_steps={config.gradient_steps} needs FastDQNAgent (keras-rl's DQNAgent "
+                          f"does one gradient step per train_interval); set fast=True or gradient_steps=1")
+    return DQNAgent
 
 
 def build_agent(config: DQNConfig, nb_actions: int, input_shape: tuple[int, ...], *, model=None,
@@ -94,7 +123,7 @@ def build_agent(config: DQNConfig, nb_actions: int, input_shape: tuple[int, ...]
         train_interval=config.train_interval, batch_size=config.batch_size, gamma=config.gamma,
         delta_clip=config.delta_clip,
     )
-    if config.fast or config.truncation_aware:
+    if agent_class(config) is FastDQNAgent:
         agent = FastDQNAgent(truncation_aware=config.truncation_aware, gradient_steps=config.gradient_steps,
                              **kwargs)
     else:
@@ -113,15 +142,14 @@ def validate(config: DQNConfig) -> DQNConfig:
     check_policy(config.policy)
     check_policy(config.test_policy)
     build_optimizer(config)
+    dense_initializers(config.init, 1)
     positive = {"memory_limit": config.memory_limit, "window_length": config.window_length,
                 "train_interval": config.train_interval, "gradient_steps": config.gradient_steps,
                 "batch_size": config.batch_size}
     for name, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{name} must be a positive integer, got {value}; pass a value >= 1")
-    if config.gradient_steps > 1 and not (config.fast or config.truncation_aware):
-        raise ConfigError(f"gradient_steps={config.gradient_steps} needs FastDQNAgent (keras-rl's DQNAgent "
-                          f"does one gradient step per train_interval); set fast=True or gradient_steps=1")
+    agent_class(config)
     if not 0 <= config.gamma <= 1:
         raise ConfigError(f"gamma must be in [0, 1], got {config.gamma}; pass e.g. 0.99")
     return config

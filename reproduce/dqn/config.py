@@ -39,6 +39,9 @@ class DQNConfig:
     """Dense layer sizes after Flatten (the model ends in Dense(nb_actions, linear))"""
     activation: str = "relu"
     """activation of the hidden Dense layers"""
+    init: str = "keras"
+    """Dense initializers: ``keras`` (glorot-uniform kernels, zero biases) or ``torch`` (PyTorch's
+    nn.Linear default, as in SB3: kernels and biases uniform in +-1/sqrt(fan_in))"""
     memory_limit: int = 50_000
     """SequentialMemory(limit=...)"""
     window_length: int = 1
@@ -59,6 +62,8 @@ class DQNConfig:
     """tf.keras.optimizers name, e.g. adam, rmsprop, sgd"""
     learning_rate: float = 1e-3
     """optimizer learning rate"""
+    global_clipnorm: float | None = None
+    """optimizer(global_clipnorm=...): clip the gradient's global norm (SB3's max_grad_norm); None: off"""
     nb_steps_warmup: int = 10
     """DQNAgent(nb_steps_warmup=...): steps before the first gradient step"""
     train_interval: int = 1

@@ -19,6 +19,7 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 import tensorflow as tf
+import threadpoolctl
 
 from reproduce.adapters import KerasRLEnv
 from reproduce.dqn.builders import build_agent, check_env_id, validate
@@ -71,7 +72,12 @@ def validate_run(config: RunConfig) -> RunConfig:
 
 
 def seed_everything(seed: int) -> None:
-    """Fresh graph and a single-threaded session (fast for tiny nets, deterministic), all RNGs seeded."""
+    """Fresh graph, a single-threaded session and BLAS (fast for tiny nets, deterministic), all RNGs seeded.
+
+    numpy's BLAS would otherwise start a thread per core for the agent's numpy forward passes:
+    pure overhead for these matrix sizes, and oversubscription when runs share the CPU.
+    """
+    threadpoolctl.threadpool_limits(1, user_api="blas")
     tf.compat.v1.keras.backend.clear_session()
     random.seed(seed)
     np.random.seed(seed)
