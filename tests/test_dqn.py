@@ -276,6 +276,23 @@ def test_torch_init_and_global_clipnorm():
         build_agent(cfg.replace(init="jax"), 2, (4,))
 
 
+def test_tuned_config_is_the_search_candidate_it_names():
+    """cartpole-dqn-tuned's settings are exactly what the measured search ran as its winner."""
+    import importlib.util
+    from pathlib import Path
+
+    from reproduce.experiments.cartpole_dqn_tuned import TUNED, Config
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "cartpole_dqn_search.py"
+    spec = importlib.util.spec_from_file_location("cartpole_dqn_search", path)
+    search = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(search)
+    searched = search.config_for("r5-64-ddqn", seed=0, steps=Config().steps)
+    assert searched.dqn == TUNED
+    assert (searched.check_every, searched.check_episodes, searched.env) == (
+        Config().check_every, Config().check_episodes, Config().env)
+
+
 def test_cli_killed_run_resumes_from_checkpoint_and_evaluates(cli, tmp_path):
     """SIGKILL a real run after its first checkpoint, resume it, then reload and evaluate it."""
     import os

@@ -129,6 +129,7 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, proces
         run.reopen()
     else:
         run.start()
+    t0 = time.perf_counter()  # times include building the agent (as the SB3 benchmark's do)
     seed_everything(config.seed)
     env = make_env(config)
     agent = make_agent(config, env, processor)
@@ -139,7 +140,6 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, proces
         except CheckpointError as exc:
             raise ConfigError(f"cannot resume {run_dir}: {exc}") from None
     threshold = gym.spec(config.env).reward_threshold
-    t0 = time.perf_counter()
     callbacks = training_callbacks(
         run_dir, resume=state, every_steps=config.checkpoint_every, keep_last=2, keep_best_by=None,
         save_memory=True, config={"experiment": experiment, **to_jsonable(config)}, manifest=run.manifest,
