@@ -293,6 +293,28 @@ def test_tuned_config_is_the_search_candidate_it_names():
         Config().check_every, Config().check_episodes, Config().env)
 
 
+def test_tuned_agent_resumed_from_a_checkpoint_continues_bit_identically(tmp_path):
+    """Bursts of gradient steps, the replay mirror rebuilt from the restored memory: same run."""
+    import dataclasses
+    import shutil
+
+    from reproduce.dqn.run import train_and_evaluate
+    from reproduce.experiments.cartpole_dqn_tuned import Config
+
+    config = dataclasses.replace(Config(), steps=2000, checkpoint_every=1000, check_every=0, eval_episodes=1)
+    full, part = tmp_path / "full", tmp_path / "part"
+    train_and_evaluate("cartpole-dqn-tuned", config, full, verbose=False)
+    shutil.copytree(full, part)
+    shutil.rmtree(part / "checkpoints" / "ckpt_000002000_steps")  # as if killed after step 1000
+    _, summary = train_and_evaluate("cartpole-dqn-tuned", config, part, verbose=False, resume=True)
+    assert summary["resumed_from_step"] == 1000  # every burst (after the 1000-step warm-up) ran after it
+    arrays = [np.load(run / "checkpoints" / "ckpt_000002000_steps" / "arrays.npz") for run in (full, part)]
+    assert sorted(arrays[0].files) == sorted(arrays[1].files)
+    assert any(name.startswith("memory/") for name in arrays[0].files)
+    for name in arrays[0].files:
+        np.testing.assert_array_equal(arrays[0][name], arrays[1][name], err_msg=name)
+
+
 def test_cli_killed_run_resumes_from_checkpoint_and_evaluates(cli, tmp_path):
     """SIGKILL a real run after its first checkpoint, resume it, then reload and evaluate it."""
     import os
