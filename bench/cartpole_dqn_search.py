@@ -87,6 +87,9 @@ CANDIDATES = {
     "r5-128-g256": dict(ZOO_LIKE, hidden=(128, 128), train_interval=256, gradient_steps=256,
                         memory_limit=100_000, enable_double_dqn=False, init="torch", global_clipnorm=10.0,
                         check_every=1000),
+    "r5-64-ddqn-no-trunc": dict(ZOO_LIKE, train_interval=256, gradient_steps=128, memory_limit=100_000,
+                                enable_double_dqn=True, init="torch", global_clipnorm=10.0, check_every=1000,
+                                truncation_aware=False),  # what truncation-aware mode changes
     "r5-64-ddqn-lr1e-3-torch": dict(ZOO_LIKE, enable_double_dqn=True, learning_rate=1e-3, init="torch",
                                     global_clipnorm=10.0, check_every=1000),
 }
