@@ -66,5 +66,5 @@ def test_mirror_rebuilds_after_the_memory_is_restored():
 
 
 def test_only_window_length_one_sequential_memories_are_mirrored():
-    assert ReplayMirror.supports(SequentialMemory(limit=10, window_length=1))
-    assert not ReplayMirror.supports(SequentialMemory(limit=10, window_length=4))
+    assert isinstance(ReplayMirror.of(SequentialMemory(limit=10, window_length=1)), ReplayMirror)
+    assert ReplayMirror.of(SequentialMemory(limit=10, window_length=4)) is None

@@ -165,12 +165,13 @@ class FastDQNAgent(DQNAgent):
         self._metrics_names = DQNAgent.metrics_names.fget(self)  # a layer walk per call in keras-rl
         self._train_steps_since_reset = 0
         self._previous = None
-        self._mirror = ReplayMirror(self.memory) if ReplayMirror.supports(self.memory) else None
+        self._mirror = ReplayMirror.of(self.memory)
         self._sync_weights()
 
     @property
     def metrics_names(self):
-        return list(self._metrics_names) if self.compiled else DQNAgent.metrics_names.fget(self)
+        cached = getattr(self, "_metrics_names", None)
+        return list(cached) if cached is not None else DQNAgent.metrics_names.fget(self)
 
     def _sync_weights(self):
         """Refresh the numpy copies of the online and target weights from TensorFlow."""
@@ -245,11 +246,10 @@ class FastDQNAgent(DQNAgent):
 
     def sample_batch(self):
         """``memory.sample(batch_size)`` as arrays (the same batch, through the mirror when there is one)."""
+        if self._mirror is not None and self._mirror.memory is not self.memory:  # memory swapped
+            self._mirror = ReplayMirror.of(self.memory)
         if self._mirror is None:
             return experience_arrays(self.memory.sample(self.batch_size))
-        if self._mirror.memory is not self.memory:  # the agent's memory was swapped
-            self._mirror = ReplayMirror(self.memory) if ReplayMirror.supports(self.memory) else None
-            return self.sample_batch()
         if not self._mirror.in_sync():
             self._mirror.rebuild()
         return self._mirror.sample(self.batch_size)

@@ -28,9 +28,12 @@ class ReplayMirror:
         self._source = None
         self.rebuild()
 
-    @staticmethod
-    def supports(memory) -> bool:
-        return type(memory) is SequentialMemory and memory.window_length == 1
+    @classmethod
+    def of(cls, memory) -> ReplayMirror | None:
+        """A mirror of ``memory``, or None for memories it cannot mirror (sample those directly)."""
+        if type(memory) is SequentialMemory and memory.window_length == 1:
+            return cls(memory)
+        return None
 
     def rebuild(self) -> None:
         """Copy the memory's current contents (also after its deques were replaced)."""
