@@ -31,6 +31,10 @@ from pathlib import Path
 
 ZOO_LIKE = dict(hidden=(64, 64), learning_rate=2.3e-3, batch_size=64, nb_steps_warmup=1000, train_interval=2,
                 target_model_update=256, policy=dict(value_max=1.0, value_min=0.04, nb_steps=8000))
+# rounds 4-5: SB3-zoo's schedule (128 gradient steps every 256 env steps, 100k buffer), and its
+# network details (PyTorch's initialization, gradient norm clipped at 10)
+BURST = dict(ZOO_LIKE, train_interval=256, gradient_steps=128, memory_limit=100_000, check_every=1000)
+SB3_NET = dict(init="torch", global_clipnorm=10.0)
 CANDIDATES = {
     # rl-zoo's SB3 CartPole-v1 settings translated to keras-rl (train_interval 2 = 128 gradient steps
     # per 256 env steps), with a 64x64 and a 256x256 network
@@ -59,46 +63,32 @@ CANDIDATES = {
                                           policy=dict(value_max=1.0, value_min=0.05, nb_steps=15000)),
     # round 4: SB3-zoo's burst schedule (gradient_steps 128 every 256 steps, target synced after each
     # burst), which FastDQNAgent's gradient_steps makes possible; steps to solve were the gap
-    "r4-burst-256": dict(ZOO_LIKE, hidden=(256, 256), train_interval=256, gradient_steps=128,
-                         memory_limit=100_000, check_every=1000),
-    "r4-burst-64": dict(ZOO_LIKE, train_interval=256, gradient_steps=128, memory_limit=100_000,
-                        check_every=1000),
-    "r4-burst-256-ddqn": dict(ZOO_LIKE, hidden=(256, 256), train_interval=256, gradient_steps=128,
-                              memory_limit=100_000, enable_double_dqn=True, check_every=1000),
-    "r4-burst-64-ddqn": dict(ZOO_LIKE, train_interval=256, gradient_steps=128, memory_limit=100_000,
-                             enable_double_dqn=True, check_every=1000),
+    "r4-burst-256": dict(BURST, hidden=(256, 256)),
+    "r4-burst-64": BURST,
+    "r4-burst-256-ddqn": dict(BURST, hidden=(256, 256), enable_double_dqn=True),
+    "r4-burst-64-ddqn": dict(BURST, enable_double_dqn=True),
     # (the base config has double DQN on, so r4-burst-64 and r4-burst-64-ddqn are the same run)
     # SB3-zoo as exactly as keras-rl allows: no double DQN, PyTorch's init, gradient norm clipped at 10
-    "r4-zoo-exact": dict(ZOO_LIKE, hidden=(256, 256), train_interval=256, gradient_steps=128,
-                         memory_limit=100_000, enable_double_dqn=False, init="torch", global_clipnorm=10.0,
-                         check_every=1000),
-    "r4-zoo-exact-64": dict(ZOO_LIKE, train_interval=256, gradient_steps=128, memory_limit=100_000,
-                            enable_double_dqn=False, init="torch", global_clipnorm=10.0, check_every=1000),
+    "r4-zoo-exact": dict(BURST, **SB3_NET, hidden=(256, 256), enable_double_dqn=False),
+    "r4-zoo-exact-64": dict(BURST, **SB3_NET, enable_double_dqn=False),
     # round 5 (after ReplayMirror, a 64x64 step costs ~0.45 ms): SB3-like 64x64 variants with more
     # gradient steps per env step (steps to solve were the gap), and double DQN for reliability
-    "r5-64-ddqn": dict(ZOO_LIKE, train_interval=256, gradient_steps=128, memory_limit=100_000,
-                       enable_double_dqn=True, init="torch", global_clipnorm=10.0, check_every=1000),
-    "r5-64-g256": dict(ZOO_LIKE, train_interval=256, gradient_steps=256, memory_limit=100_000,
-                       enable_double_dqn=False, init="torch", global_clipnorm=10.0, check_every=1000),
-    "r5-64-g256-ddqn": dict(ZOO_LIKE, train_interval=256, gradient_steps=256, memory_limit=100_000,
-                            enable_double_dqn=True, init="torch", global_clipnorm=10.0, check_every=1000),
-    "r5-64-ti1": dict(ZOO_LIKE, train_interval=1, gradient_steps=1, memory_limit=100_000,
-                      enable_double_dqn=False, init="torch", global_clipnorm=10.0, check_every=1000),
-    "r5-128-g256": dict(ZOO_LIKE, hidden=(128, 128), train_interval=256, gradient_steps=256,
-                        memory_limit=100_000, enable_double_dqn=False, init="torch", global_clipnorm=10.0,
-                        check_every=1000),
-    "r5-64-ddqn-no-trunc": dict(ZOO_LIKE, train_interval=256, gradient_steps=128, memory_limit=100_000,
-                                enable_double_dqn=True, init="torch", global_clipnorm=10.0, check_every=1000,
+    "r5-64-ddqn": dict(BURST, **SB3_NET, enable_double_dqn=True),
+    "r5-64-g256": dict(BURST, **SB3_NET, gradient_steps=256, enable_double_dqn=False),
+    "r5-64-g256-ddqn": dict(BURST, **SB3_NET, gradient_steps=256, enable_double_dqn=True),
+    "r5-64-ti1": dict(BURST, **SB3_NET, train_interval=1, gradient_steps=1, enable_double_dqn=False),
+    "r5-128-g256": dict(BURST, **SB3_NET, hidden=(128, 128), gradient_steps=256, enable_double_dqn=False),
+    "r5-64-ddqn-no-trunc": dict(BURST, **SB3_NET, enable_double_dqn=True,
                                 truncation_aware=False),  # what truncation-aware mode changes
-    "r5-64-ddqn-lr1e-3-torch": dict(ZOO_LIKE, enable_double_dqn=True, learning_rate=1e-3, init="torch",
-                                    global_clipnorm=10.0, check_every=1000),
+    "r5-64-ddqn-lr1e-3-torch": dict(ZOO_LIKE, **SB3_NET, enable_double_dqn=True, learning_rate=1e-3,
+                                    check_every=1000),
 }
 
 
 def search_base():
     """The DQNConfig candidates change: the tuned default of rounds 3-5 (``r3-ddqn-lr1e-3``), fixed
-    here so candidates keep their meaning when ``cartpole-dqn-tuned`` changes (rounds 1-2 started
-    from ``r2-zoo-like-64``, the default then, which had no double DQN and Adam 2.3e-3)."""
+    here so candidates keep their meaning when ``cartpole-dqn-tuned`` changes. Rounds 1-2 started
+    from the default of their day, which is gone; their rows are history, not rerun from here."""
     from reproduce.dqn.config import DQNConfig, PolicyConfig
 
     return DQNConfig(

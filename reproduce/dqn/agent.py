@@ -97,8 +97,9 @@ def session_call(session, fetches, feeds, targets=()):
     """``fetches`` as a list of arrays from feeding ``feeds`` (numpy arrays, in order).
 
     ``Session.make_callable`` with a feed list falls back to ``Session.run``, whose per-call
-    Python bookkeeping costs about 1 ms, several times the tiny graph itself; this calls the
-    session directly (TF1's private ``_call_tf_sessionrun``, as ``make_callable`` does).
+    Python bookkeeping (fetch handlers, feed conversion) costs more than the tiny graph itself;
+    this calls the session directly (TF1's private ``_call_tf_sessionrun``, as
+    ``make_callable`` does without feeds).
     """
     session._extend_graph()
     fetch_list = [t._as_tf_output() for t in fetches]

@@ -2,11 +2,12 @@
 
 keras-rl2 1.0.5 keeps its replay memory in ``collections.deque`` objects and ``sample`` reads them
 one element at a time; a deque index costs time proportional to the distance from its nearest
-end, so a 64-transition batch from a 50k-entry memory costs about 0.4 ms, the largest single
-cost of a training step. The mirror keeps the same entries in numpy ring arrays and draws the
-batch indexes with keras-rl's own ``sample_batch_indexes`` in the same order as
-``SequentialMemory.sample`` (including its redraws of transitions that start an episode), so
-for the same random state it returns exactly the batch the memory would: only faster.
+end, so a 64-transition batch from a 50k-entry memory costs about 0.6 ms
+(``bench/dqn_step_speed.py``), paid on every gradient step. The mirror keeps the same entries
+in numpy ring arrays and draws the batch indexes with keras-rl's own ``sample_batch_indexes``
+in the same order as ``SequentialMemory.sample`` (including its redraws of transitions that
+start an episode), so for the same random state it returns exactly the batch the memory
+would: only faster.
 
 The ``SequentialMemory`` stays the agent's memory (checkpoints, user code and keras-rl read
 it); the mirror rebuilds itself from it when its deques were replaced (a checkpoint restore).
