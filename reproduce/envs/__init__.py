@@ -3,7 +3,15 @@
 import gymnasium as gym
 
 from reproduce.envs.nchain import BACKWARD, FORWARD, NChainEnv
-from reproduce.envs.solver import NChainSolution, episode_return, policy_string, q_star, solve
+from reproduce.envs.solver import (
+    NChainSolution,
+    episode_return,
+    eps_greedy_probs,
+    policy_string,
+    q_pi,
+    q_star,
+    solve,
+)
 
 NCHAIN_ID = "NChain-v0"
 if NCHAIN_ID not in gym.registry:
@@ -16,4 +24,5 @@ if NCHAIN_ID not in gym.registry:
 __all__ = [
     "BACKWARD", "FORWARD", "NCHAIN_ID", "NChainEnv", "NChainSolution",
     "episode_return", "policy_string", "q_star", "solve",
+    "eps_greedy_probs", "q_pi",
 ]
