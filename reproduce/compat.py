@@ -1,8 +1,11 @@
 """Every fix keras-rl2 1.0.5 needs on TensorFlow 2.21 / tf-keras / numpy 2, in one place.
 
 keras-rl2 is archived (last release 2021). Each fix below says what breaks, why, and when
-it can be deleted. ``apply()`` runs once, when ``reproduce`` is imported, before anything
-else imports TensorFlow; ``ACTIVE_FIXES`` lists what it did (``reproduce doctor`` prints it).
+it can be deleted. ``import reproduce`` calls ``prepare()``, which sets the environment and arms
+each fix to run right after the module it patches is first imported (TensorFlow, ``rl.core``,
+``rl.agents.dqn``), so commands that never touch TensorFlow never load it. ``apply()`` imports
+them now; ``ACTIVE_FIXES`` lists what ran (``reproduce doctor`` prints it). TensorFlow's native
+start-up lines are dropped as it loads; everything else it prints goes through.
 
 1. ``legacy-keras``: TF >= 2.16 ships Keras 3 as ``tf.keras``; keras-rl2 needs Keras 2.
    We set ``TF_USE_LEGACY_KERAS=1`` so ``tf.keras`` is tf-keras. Delete when keras-rl
@@ -39,24 +42,111 @@ else imports TensorFlow; ``ACTIVE_FIXES`` lists what it did (``reproduce doctor`
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib.abc
+import importlib.util
 import os
+import re
 import sys
+import tempfile
 import types
 
 ACTIVE_FIXES: list[str] = []
 _APPLIED = False
+# TensorFlow's C++ start-up lines (absl, oneDNN, cudart_stub, cuInit): written to fd 2 before
+# TF_CPP_MIN_LOG_LEVEL is read, so they are caught around the import and dropped.
+_NATIVE_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog|[IWE]\d{4} [\d:. ]+\d+ \w+\.cc:\d+\])")
 
 
 class KerasBackendError(RuntimeError):
     """TensorFlow was already imported with Keras 3 as ``tf.keras``."""
 
 
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Hold fd 2 while TensorFlow loads; replay every line but TensorFlow's native start-up chatter."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            kept = [ln for ln in held.read().decode(errors="replace").splitlines(keepends=True)
+                    if not _NATIVE_NOISE.match(ln)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
+class _HookedLoader(importlib.abc.Loader):
+    """Runs a module's fixes right after the module itself has executed."""
+
+    def __init__(self, loader, name):
+        self._loader, self._name = loader, name
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        if self._name == "tensorflow":
+            with quiet_native_stderr():
+                self._loader.exec_module(module)
+        else:
+            self._loader.exec_module(module)
+        _run_hooks(self._name)
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+class _PostImportFinder(importlib.abc.MetaPathFinder):
+    """Wraps the loader of every module that has fixes (see ``_HOOKS``)."""
+
+    def __init__(self):
+        self._busy: set[str] = set()
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname not in _HOOKS or fullname in self._busy:
+            return None
+        self._busy.add(fullname)
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            self._busy.discard(fullname)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _HookedLoader(spec.loader, fullname)
+        return spec
+
+
+def _run_hooks(name: str) -> None:
+    for fix in _HOOKS.pop(name, ()):
+        fix()
+
+
+def prepare() -> None:
+    """Cheap, at ``import reproduce``: set the environment, arm the fixes for when TF/keras-rl load.
+
+    TensorFlow is not imported here (``reproduce --help`` stays fast); each fix runs right
+    after the module it patches has been imported, by whoever imports it first.
+    """
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not any(isinstance(f, _PostImportFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _PostImportFinder())
+    for name in list(_HOOKS):
+        if name in sys.modules:  # imported before reproduce: fix it now
+            _run_hooks(name)
+
+
 def _require_legacy_keras():
     # tf.keras resolves lazily on first use, so the variable still works after `import
     # tensorflow` as long as nothing has touched tf.keras yet; the check below catches the rest.
-    os.environ["TF_USE_LEGACY_KERAS"] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter quiet
     import tensorflow as tf
 
     if not tf.keras.layers.Dense.__module__.startswith("tf_keras"):
@@ -157,7 +247,6 @@ def _patch_agent_compile():
 
 def _patch_counters():
     import numpy as np
-    import rl.core
 
     class _Int64CounterNumpy(types.ModuleType):
         """numpy, except that ``int16`` is ``int64`` (keras-rl2's step counters)."""
@@ -167,7 +256,7 @@ def _patch_counters():
         def __getattr__(self, name):
             return getattr(np, name)
 
-    rl.core.np = _Int64CounterNumpy("numpy")
+    sys.modules["rl.core"].np = _Int64CounterNumpy("numpy")  # runs while rl.core is being bound
     ACTIVE_FIXES.append("int64-counters: rl.core counts steps and episodes in int64")
 
 
@@ -214,25 +303,27 @@ def _ordered_get_updates(self, params, loss):
 
 
 def _patch_soft_updates():
-    import rl.agents.dqn
     import rl.util
 
-    rl.agents.dqn.get_soft_target_model_updates = _deferred_soft_updates
+    sys.modules["rl.agents.dqn"].get_soft_target_model_updates = _deferred_soft_updates
     rl.util.AdditionalUpdatesOptimizer.get_updates = _ordered_get_updates
     ACTIVE_FIXES.append("ordered-soft-updates: DQN soft target updates run after the optimizer step")
 
 
+# module -> fixes to run right after it is imported (in this order)
+_HOOKS: dict[str, list] = {
+    "tensorflow": [_require_legacy_keras, _add_keras_version, _graph_mode],
+    "rl.core": [_patch_counters],
+    "rl.agents.dqn": [_patch_agent_compile, _patch_save_weights, _patch_soft_updates],
+}
+
+
 def apply() -> list[str]:
-    """Apply every fix once (idempotent) and return the list of active fixes."""
+    """Import TensorFlow and keras-rl now, so every fix is in place; return the list of active fixes."""
     global _APPLIED
-    if _APPLIED:
-        return ACTIVE_FIXES
-    _require_legacy_keras()
-    _add_keras_version()
-    _graph_mode()
-    _patch_counters()
-    _patch_agent_compile()
-    _patch_save_weights()
-    _patch_soft_updates()
-    _APPLIED = True
+    if not _APPLIED:
+        prepare()
+        import rl.agents  # noqa: F401  (imports tensorflow, rl.core and the agents: runs every hook)
+
+        _APPLIED = True
     return ACTIVE_FIXES
