@@ -1,8 +1,9 @@
 """Keras / keras-rl callbacks: reward logging (Monitor-format CSV) and checkpointing.
 
-Importing ``callbacks`` imports ``reproduce`` first (its keras-rl2 compat fixes must come
-before TensorFlow). The keras-rl callbacks are loaded on first use: ``RewardLogger``,
-``Checkpoint``, ``TensorBoardLogger``, ``resume_from``, ``training_callbacks``.
+Depends only on keras-rl, numpy, pandas and :mod:`reproduce.compat` (whose keras-rl2 fixes must
+be armed before TensorFlow loads); ``reproduce`` uses ``callbacks``, never the other way
+round. The keras-rl callbacks are loaded on first use: ``RewardLogger``, ``Checkpoint``,
+``TensorBoardLogger``, ``resume_from``, ``training_callbacks``.
 """
 
 from callbacks.monitor import MonitorWriter, RewardLogError, load_rewards

@@ -18,7 +18,7 @@ import json
 import shutil
 from pathlib import Path
 
-import reproduce  # noqa: F401  (keras-rl2 compat fixes before rl is imported)
+import reproduce.compat  # noqa: F401  (keras-rl2 compat fixes before rl is imported)
 from callbacks import agent_state
 from callbacks.episode import LOGGED_METRICS, EpisodeStats, metrics_names
 from callbacks.store import (
@@ -28,7 +28,7 @@ from callbacks.store import (
     step_of,
     write_checkpoint,
 )
-from reproduce.runs import to_jsonable
+from callbacks.files import to_jsonable
 from rl.callbacks import Callback
 
 BEST_METRICS = ("episode_reward", "episode_length", "loss", "mean_q", "eps")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import reproduce  # noqa: F401  (keras-rl2 compat fixes before rl is imported)
+import reproduce.compat  # noqa: F401  (keras-rl2 compat fixes before rl is imported)
 from callbacks import agent_state
 from callbacks.store import newest_good, read_checkpoint, step_of
 from rl.callbacks import Callback

@@ -21,11 +21,11 @@ import io
 import math
 from pathlib import Path
 
-import reproduce  # noqa: F401  (keras-rl2 compat fixes before rl is imported)
+import reproduce.compat  # noqa: F401  (keras-rl2 compat fixes before rl is imported)
 from callbacks import agent_state
 from callbacks.episode import LOGGED_METRICS, EpisodeStats, metrics_names
 from callbacks.monitor import MonitorWriter, load_rewards, read_header
-from reproduce.runs import atomic_write
+from callbacks.files import atomic_write
 from rl.callbacks import Callback
 
 COLUMNS = ("episode", "total_steps", *LOGGED_METRICS, "eps")

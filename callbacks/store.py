@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reproduce.runs import fsync_dir as _fsync_dir
+from callbacks.files import fsync_dir as _fsync_dir
 
 FORMAT = "keras-rl-reproduce-checkpoint"
 VERSION = 1

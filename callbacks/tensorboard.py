@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import reproduce  # noqa: F401  (keras-rl2 compat fixes before rl is imported)
+import reproduce.compat  # noqa: F401  (keras-rl2 compat fixes before rl is imported)
 from callbacks import agent_state
 from callbacks.episode import LOGGED_METRICS, EpisodeStats, metrics_names
 from rl.callbacks import Callback

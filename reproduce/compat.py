@@ -56,7 +56,8 @@ ACTIVE_FIXES: list[str] = []
 _APPLIED = False
 # TensorFlow's C++ start-up lines (absl, oneDNN, cudart_stub, cuInit): written to fd 2 before
 # TF_CPP_MIN_LOG_LEVEL is read, so they are caught around the import and dropped.
-_NATIVE_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog|[IWE]\d{4} [\d:. ]+\d+ \w+\.cc:\d+\])")
+_NATIVE_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog|[IWE]\d{4} [\d:. ]+\d+ \w+\.cc:\d+\])")
 
 
 class KerasBackendError(RuntimeError):
