@@ -1,7 +1,16 @@
-"""Environments: NChain-v0 (registered with gymnasium on import) and its exact solver."""
+"""Environments: NChain-v0 and Catch-v0 (registered with gymnasium on import) and their exact solvers."""
 
 import gymnasium as gym
 
+from reproduce.envs.catch import LEFT, RIGHT, STAY, CatchEnv
+from reproduce.envs.catch_solver import (
+    CatchSolution,
+    catch_observations,
+    catch_starts,
+    catch_states,
+    greedy_win_rate,
+    solve_catch,
+)
 from reproduce.envs.nchain import BACKWARD, FORWARD, NChainEnv
 from reproduce.envs.solver import (
     NChainSolution,
@@ -21,8 +30,14 @@ if NCHAIN_ID not in gym.registry:
         max_episode_steps=1000,
     )
 
+CATCH_ID = "Catch-v0"
+if CATCH_ID not in gym.registry:  # episodes end after grid_size - 1 steps: no time limit
+    gym.register(id=CATCH_ID, entry_point="reproduce.envs.catch:CatchEnv")
+
 __all__ = [
     "BACKWARD", "FORWARD", "NCHAIN_ID", "NChainEnv", "NChainSolution",
     "episode_return", "policy_string", "q_star", "solve",
     "eps_greedy_probs", "q_pi",
+    "CATCH_ID", "LEFT", "RIGHT", "STAY", "CatchEnv", "CatchSolution", "catch_observations",
+    "catch_starts", "catch_states", "greedy_win_rate", "solve_catch",
 ]
