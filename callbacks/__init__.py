@@ -2,23 +2,20 @@
 
 Depends only on keras-rl, numpy, pandas and :mod:`reproduce.compat` (whose keras-rl2 fixes must
 be armed before TensorFlow loads); ``reproduce`` uses ``callbacks``, never the other way
-round. The keras-rl callbacks are loaded on first use: ``RewardLogger``, ``Checkpoint``,
+round. Every name is loaded on first use: ``RewardLogger``, ``Checkpoint``,
 ``TensorBoardLogger``, ``resume_from``, ``training_callbacks``.
 """
 
-from callbacks.monitor import MonitorWriter, RewardLogError, load_rewards
-from callbacks.store import (
-    CheckpointCorruptError,
-    CheckpointError,
-    CheckpointFormatError,
-    CheckpointIncompleteError,
-    CheckpointMismatchError,
-    CheckpointNotFoundError,
-    load_arrays_state,
-    save_arrays_state,
-)
-
-_LAZY = {
+_LAZY = {  # loaded on first use, so importing a light submodule (callbacks.files) stays light
+    "MonitorWriter": "callbacks.monitor",
+    "RewardLogError": "callbacks.monitor",
+    "load_rewards": "callbacks.monitor",
+    **{name: "callbacks.store" for name in (
+        "CheckpointError", "CheckpointNotFoundError", "CheckpointIncompleteError", "CheckpointCorruptError",
+        "CheckpointFormatError", "CheckpointMismatchError", "CheckpointWriteError", "UnsupportedAgentError",
+        "save_arrays_state", "load_arrays_state")},
+    "EpisodeTracker": "callbacks.episode",
+    "AGENT_PARTS": "callbacks.parts",
     "RewardLogger": "callbacks.reward_logger",
     "Checkpoint": "callbacks.checkpoint",
     "best_checkpoint": "callbacks.checkpoint",
@@ -39,8 +36,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'callbacks' has no attribute {name!r}")
 
 
-__all__ = [
-    "MonitorWriter", "RewardLogError", "load_rewards", "CheckpointError", "CheckpointNotFoundError",
-    "CheckpointIncompleteError", "CheckpointCorruptError", "CheckpointFormatError", "CheckpointMismatchError",
-    "save_arrays_state", "load_arrays_state", *_LAZY,
-]
+__all__ = list(_LAZY)

@@ -2,14 +2,18 @@
 
 Importing this package arms the keras-rl2 compatibility fixes (:mod:`reproduce.compat`: they
 run as TensorFlow and keras-rl load, so import ``reproduce`` first) and registers the package's
-gymnasium envs. It does not import TensorFlow itself.
+gymnasium envs as soon as gymnasium is imported. It imports neither TensorFlow nor gymnasium.
 """
 
 from reproduce import compat
 
-compat.prepare()
 
-from reproduce import envs  # noqa: E402  (registers NChain-v0)
+def _register_envs():
+    import reproduce.envs  # noqa: F401  (registers NChain-v0 and the package's other envs)
+
+
+compat.prepare()
+compat.after_import("gymnasium", _register_envs)  # whoever imports gymnasium sees our envs
 
 __version__ = "0.1.0"
-__all__ = ["compat", "envs", "__version__"]
+__all__ = ["compat", "__version__"]

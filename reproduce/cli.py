@@ -1,12 +1,13 @@
-"""Command line: ``reproduce doctor|list|run ...`` (also ``python -m reproduce``).
+"""Command line: ``reproduce doctor|list|run|sweep|all|report|evaluate`` (also ``python -m reproduce``).
 
-Bad input prints one line (``error: ...``) to stderr and exits 2, before anything is
-written.
+Help, ``list`` and every usage error answer without importing TensorFlow. Bad input prints
+one line (``error: ...``) to stderr and exits 2, before anything is written.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+        value = 0
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
@@ -34,88 +35,83 @@ def seed_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer seed >= 0, got {text!r}") from None
+        value = -1
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an integer seed >= 0, got {text!r}")
     return value
 
 
+def add_seed_options(parser, seeds_default: int, out_help: str) -> None:
+    parser.add_argument("--seed", type=seed_int, default=0, help="first seed (default 0)")
+    parser.add_argument("--seeds", type=positive_int, default=seeds_default,
+                        help=f"number of seeds: seed, seed+1, ... (default {seeds_default})")
+    parser.add_argument("--out", type=Path, default=None, help=out_help)
+
+
+def experiment_parser(experiment, prog: str) -> Parser:
+    """The parser of one experiment's own options (declared on its Config)."""
+    from reproduce import options
+
+    parser = Parser(prog=prog, description=experiment.summary)
+    options.add_arguments(parser, experiment.config)
+    return parser
+
+
+def experiment_config(experiment, args: argparse.Namespace, seed: int = 0):
+    """The experiment's config from parsed options, every option checked; raises ConfigError."""
+    from reproduce import options
+
+    return experiment.validate(options.from_args(experiment.config, args, seed=seed))
+
+
 def _run(argv: list[str]) -> int:
     from reproduce import experiments
-    from reproduce.runs import check_out_dir, default_run_dir
+    from reproduce.runs import RunDir, check_out_dir, default_run_dir
 
     if not argv or argv[0].startswith("-"):
+        if argv and argv[0] in ("-h", "--help"):
+            print("usage: reproduce run NAME [options]; `reproduce list` names every experiment and "
+                  "`reproduce run NAME --help` lists its options")
+            return 0
         known = ", ".join(experiments.names())
         raise ConfigError(f"reproduce run needs an experiment name first; one of: {known}")
     name, rest = argv[0], argv[1:]
-    module = experiments.get(name)
-    parser = Parser(prog=f"reproduce run {name}", description=module.DESCRIPTION)
-    parser.add_argument("--seed", type=seed_int, default=0, help="first seed (default 0)")
-    parser.add_argument("--seeds", type=positive_int, default=1,
-                        help="number of independent seeds: seed, seed+1, ... (default 1)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="run directory (default results/runs/NAME/seedS); with --seeds N, "
-                             "each seed writes to OUT/seedS")
+    experiment = experiments.get(name)
+    parser = experiment_parser(experiment, f"reproduce run {name}")
+    add_seed_options(parser, 1, "run directory (default results/runs/NAME/seedS); with --seeds N, each seed "
+                                "writes to OUT/seedS")
     parser.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
                         help="continue RUN_DIR from its newest good checkpoint to its configured steps")
-    module.add_arguments(parser)
     args = parser.parse_args(rest)
     if args.resume is not None:
-        return _resume(name, module, args.resume)
-    config = module.config_from_args(args)  # validates everything before any file is written
-    seeds = range(args.seed, args.seed + args.seeds)
+        if experiment.resume is None:
+            raise ConfigError(f"{name} does not checkpoint (a run takes seconds); rerun it without --resume")
+        if not RunDir(args.resume).config_json.is_file():
+            raise ConfigError(f"--resume expects a run directory with config.json, got {args.resume}; "
+                              f"pass the --out directory of an earlier run")
+        print(f"{name} resumed: {experiment.resume(args.resume)}  -> {args.resume}")
+        return 0
+    config = experiment_config(experiment, args, args.seed)  # before any file is written
     if args.out is not None:
         check_out_dir(args.out)
-    for seed in seeds:
+    for seed in range(args.seed, args.seed + args.seeds):
         if args.out is None:
             run_dir = default_run_dir(name, seed)
         else:
             run_dir = args.out if args.seeds == 1 else args.out / f"seed{seed}"
         check_out_dir(run_dir)
-        summary = module.run(config.with_seed(seed) if hasattr(config, "with_seed")
-                             else _replace_seed(config, seed), run_dir)
+        summary = experiment.run(dataclasses.replace(config, seed=seed), run_dir)
         print(f"{name} seed {seed}: {summary}  -> {run_dir}")
     return 0
 
 
-def _resume(name, module, run_dir: Path) -> int:
-    """``reproduce run NAME --resume RUN_DIR``: the run's own config, from its newest good checkpoint."""
-    if not hasattr(module, "resume"):
-        raise ConfigError(f"{name} does not checkpoint (a run takes seconds); rerun it without --resume")
-    if not (run_dir / "config.json").is_file():
-        raise ConfigError(f"--resume expects a run directory with config.json, got {run_dir}; "
-                          f"pass the --out directory of an earlier run")
-    summary = module.resume(run_dir)
-    print(f"{name} resumed: {summary}  -> {run_dir}")
-    return 0
-
-
-def _replace_seed(config, seed):
-    import dataclasses
-
-    return dataclasses.replace(config, seed=seed)
-
-
 def _list() -> int:
-    import dataclasses
-
-    from reproduce import experiments
-
-    def brief(value):
-        """A nested config as only the fields that differ from its class's defaults."""
-        if not dataclasses.is_dataclass(value):
-            return repr(value)
-        base = type(value)()
-        changed = [f"{f.name}={brief(getattr(value, f.name))}" for f in dataclasses.fields(value)
-                   if getattr(value, f.name) != getattr(base, f.name)]
-        return f"{type(value).__name__}({', '.join(changed)})"
+    from reproduce import experiments, options
 
     for name in experiments.names():
-        module = experiments.get(name)
-        defaults = ", ".join(f"{f.name}={brief(getattr(module.Config(), f.name))}"
-                             for f in dataclasses.fields(module.Config) if f.name != "seed")
-        print(f"{name:<20} {module.DESCRIPTION}")
-        print(f"{'':<20} defaults: {defaults}")
+        experiment = experiments.get(name)
+        print(f"{name:<20} {experiment.summary}")
+        print(f"{'':<20} defaults: {options.describe(experiment.config())}")
     return 0
 
 
@@ -165,19 +161,53 @@ def _sweep(jobs, executor, runs_dir: Path) -> int:
     return failed
 
 
-def _sweep_command(args) -> int:
+def sweep_parser() -> Parser:
+    parser = Parser(prog="reproduce sweep", description="run one experiment over many seeds in parallel; "
+                    "options before or after NAME, the experiment's own options after them (or after --)")
+    parser.add_argument("experiment", metavar="NAME", help="experiment name (reproduce list)")
+    add_seed_options(parser, 5, "sweep directory (default results/runs/NAME); seed S writes to OUT/seedS")
+    add_executor_options(parser)
+    return parser
+
+
+def add_executor_options(parser) -> None:
+    parser.add_argument("--workers", type=positive_int, default=2, help="parallel processes (default 2)")
+    parser.add_argument("--executor", choices=("local", "ray"), default="local",
+                        help="local process pool (default) or Ray tasks")
+    parser.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
+
+
+def _sweep_command(argv: list[str]) -> int:
     from reproduce import experiments
     from reproduce.runs import RUNS_DIR, check_out_dir
     from reproduce.sweep import Job, make_executor
 
-    experiments.get(args.experiment)  # unknown names fail here, with a suggestion
+    head, tail = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    parser = sweep_parser()
+    args, run_options = parser.parse_known_args(head)
+    run_options += tail
+    experiment = experiments.get(args.experiment)
+    # every seed's options are checked here, once, before any process starts or any file is written
+    run_parser = experiment_parser(experiment, f"reproduce sweep {experiment.name}")
+    experiment_config(experiment, run_parser.parse_args(run_options))
     executor = make_executor(args.executor, args.workers, args.address)
-    out = check_out_dir(args.out or RUNS_DIR / args.experiment)
-    extra = tuple(a for a in args.extra if a != "--")
-    jobs = [Job(args.experiment, seed, out / f"seed{seed}", extra)
+    out = check_out_dir(args.out or RUNS_DIR / experiment.name)
+    jobs = [Job(experiment.name, seed, out / f"seed{seed}", tuple(run_options))
             for seed in range(args.seed, args.seed + args.seeds)]
-    print(f"sweep: {args.experiment}, {len(jobs)} seeds, {args.executor} executor -> {out}", flush=True)
+    print(f"sweep: {experiment.name}, {len(jobs)} seeds, {args.executor} executor -> {out}", flush=True)
     return 1 if _sweep(jobs, executor, out) else 0
+
+
+def _doctor() -> int:
+    from reproduce import doctor
+
+    return doctor.main()
+
+
+def _evaluate(args) -> int:
+    from reproduce import evaluate
+
+    return evaluate.main(args.path, episodes=args.episodes, seed=args.seed)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -192,55 +222,38 @@ def build_parser() -> argparse.ArgumentParser:
     every.add_argument("--quick", action="store_true", help="a small smoke version (about a minute)")
     every.add_argument("--results", type=Path, default=Path("results"),
                        help="results directory (default results; --quick uses RESULTS/quick)")
-    sw = sub.add_parser("sweep", help="run one experiment over many seeds in parallel (local pool or Ray)")
-    sw.add_argument("experiment")
-    sw.add_argument("--seeds", type=positive_int, default=5, help="number of seeds (default 5)")
-    sw.add_argument("--seed", type=seed_int, default=0, help="first seed (default 0)")
-    sw.add_argument("--out", type=Path, default=None,
-                    help="sweep directory (default results/runs/EXPERIMENT)")
-    sw.add_argument("extra", nargs=argparse.REMAINDER, help="after --: options passed to `reproduce run`")
-    for p in (every, sw):
-        p.add_argument("--workers", type=positive_int, default=2, help="parallel processes (default 2)")
-        p.add_argument("--executor", choices=("local", "ray"), default="local",
-                       help="local process pool (default) or Ray tasks")
-        p.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
-    run = sub.add_parser("run", help="run an experiment: reproduce run NAME [options]", add_help=False)
-    run.add_argument("argv", nargs=argparse.REMAINDER)
-    ev = sub.add_parser("evaluate", help="reload a checkpoint, run greedy episodes, print mean +/- CI")
+    add_executor_options(every)
+    for name, text in (("sweep", "run one experiment over many seeds in parallel: reproduce sweep NAME "
+                                 "[--seeds N] [...] [-- run options]"),
+                       ("run", "run an experiment: reproduce run NAME [options]")):
+        cmd = sub.add_parser(name, help=text, add_help=False)
+        cmd.add_argument("argv", nargs=argparse.REMAINDER)
+    ev = sub.add_parser("evaluate", help="reload a checkpoint, run greedy episodes, print mean and 95%% CI")
     ev.add_argument("path", type=Path, help="run directory (newest good checkpoint) or ckpt_<step>_steps")
-    ev.add_argument("--episodes", type=positive_int, default=10, help="greedy test episodes (default 10)")
-    ev.add_argument("--seed", type=seed_int, default=0, help="env seed for the test episodes (default 0)")
+    ev.add_argument("--episodes", type=positive_int, default=None,
+                    help="greedy test episodes (default: the run's eval_episodes)")
+    ev.add_argument("--seed", type=seed_int, default=None,
+                    help="first reset seed (default: the run's own evaluation seed, as in its eval.csv)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    commands = {
+        "doctor": _doctor,
+        "list": _list,
+        "run": lambda: _run(args.argv),
+        "sweep": lambda: _sweep_command(args.argv),
+        "evaluate": lambda: _evaluate(args),
+        "report": lambda: _report(args.results),
+        "all": lambda: _all(args),
+    }
     try:
-        if args.command == "doctor":
-            from reproduce import doctor
-
-            return doctor.main()
-        if args.command == "list":
-            return _list()
-        if args.command == "run":
-            return _run(args.argv)
-        if args.command == "evaluate":
-            from reproduce import evaluate
-
-            return evaluate.main(args.path, episodes=args.episodes, seed=args.seed)
-        if args.command == "report":
-            return _report(args.results)
-        if args.command == "all":
-            return _all(args)
-        if args.command == "sweep":
-            return _sweep_command(args)
+        return commands[args.command]()
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    parser.error(f"unknown command {args.command!r}")
-    return 2
 
 
 if __name__ == "__main__":

@@ -98,6 +98,7 @@ class _HookedLoader(importlib.abc.Loader):
         if self._name == "tensorflow":
             with quiet_native_stderr():
                 self._loader.exec_module(module)
+                module.config.list_physical_devices()  # device probing (cuInit) logs now, held
         else:
             self._loader.exec_module(module)
         _run_hooks(self._name)
@@ -143,6 +144,13 @@ def prepare() -> None:
     for name in list(_HOOKS):
         if name in sys.modules:  # imported before reproduce: fix it now
             _run_hooks(name)
+
+
+def after_import(name: str, hook) -> None:
+    """Run ``hook()`` right after module ``name`` is imported (now, if it already is)."""
+    _HOOKS.setdefault(name, []).append(hook)
+    if name in sys.modules:
+        _run_hooks(name)
 
 
 def _require_legacy_keras():

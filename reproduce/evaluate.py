@@ -1,59 +1,47 @@
-"""Reload a trained keras-rl agent from a checkpoint and evaluate it greedily.
+"""Reload a trained keras-rl agent from a checkpoint and evaluate it greedily (``reproduce evaluate``).
 
-``load_agent(path)`` rebuilds the agent from the checkpoint's own config (through a builder
-``config -> compiled agent``) and loads its full state; ``evaluate(agent, env, episodes,
-seed)`` runs greedy test episodes and returns one row per episode; ``reproduce evaluate
-RUN_DIR_OR_CHECKPOINT`` does both, prints mean ± 95% CI and writes the rows as CSV next to
-the checkpoint.
-
-Builders are looked up from the checkpoint config's ``experiment``: the experiment module's
-``build_agent(config: dict) -> compiled agent`` and ``make_env(config: dict) -> keras-rl env``.
+``load_agent(path)`` rebuilds the agent from the checkpoint's own config, through its
+experiment's ``load_agent``, and loads its full state. ``reproduce evaluate RUN_DIR`` plays
+the run's own greedy test episodes by default (its ``eval_episodes``, at
+:func:`reproduce.evaluation.eval_seed` of its seed), through the one evaluator, so a finished
+run's numbers come out exactly as in its ``eval.csv``.
 """
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from reproduce.runs import ConfigError, write_csv
-from reproduce.stats import mean_ci
 
 
-def _builders(config: dict | None):
-    """``(build_agent, make_env)`` of the checkpoint's experiment module, or a one-line ConfigError."""
+def _experiment(config: dict | None):
+    """The checkpoint's experiment, if it can rebuild its agents; else a one-line ConfigError."""
     from reproduce import experiments
 
     if not isinstance(config, dict):
         raise ConfigError("the checkpoint has no config to rebuild its agent from; "
                           "pass builder= to load_agent")
-    name = config.get("experiment")
-    module = experiments.get(name) if name in experiments.EXPERIMENTS else None
-    build_agent, make_env = getattr(module, "build_agent", None), getattr(module, "make_env", None)
-    if not (callable(build_agent) and callable(make_env)):
-        raise ConfigError(
-            f"experiment {name!r} defines no build_agent(config) and make_env(config) to rebuild its "
-            f"checkpoints; evaluate a checkpoint of an experiment that does, or call "
-            f"reproduce.evaluate.load_agent(path, builder=...) from Python"
-        )
-    return build_agent, make_env
+    experiment = experiments.get(config.get("experiment"))
+    if experiment.load_agent is None or experiment.make_env is None:
+        raise ConfigError(f"experiment {experiment.name!r} does not rebuild agents from checkpoints; "
+                          f"evaluate a keras-rl run, or call reproduce.evaluate.load_agent(path, "
+                          f"builder=...) from Python")
+    return experiment
 
 
 def load_agent(path, builder=None, env=None):
     """A ready keras-rl agent from a checkpoint (directory, or run directory: newest good one).
 
     ``builder(config) -> compiled agent`` rebuilds it from the checkpoint's config; default:
-    looked up from the config's experiment. With ``env``, the checkpoint must match it.
-    Raises ``callbacks.CheckpointError`` subclasses for bad or mismatched checkpoints.
+    its experiment's. With ``env``, the checkpoint must match it. Raises
+    ``callbacks.CheckpointError`` subclasses for bad or mismatched checkpoints.
     """
     from callbacks import agent_state
     from callbacks.resume import load_checkpoint
 
     ckpt, state, arrays = load_checkpoint(path)
     if builder is None:
-        builder = _builders(state.get("config"))[0]
+        builder = _experiment(state.get("config")).load_agent
     if env is not None and state.get("env"):
         agent_state.check_env(state["env"], env)
     agent = builder(state.get("config"))
@@ -62,57 +50,34 @@ def load_agent(path, builder=None, env=None):
     return agent
 
 
-def evaluate(agent, env, episodes: int = 10, seed: int = 0,
-             nb_max_episode_steps: int | None = None) -> pd.DataFrame:
-    """Greedy test episodes (the agent's ``test_policy``): columns ``episode, r, l``."""
-    from rl.callbacks import Callback
+def main(path, episodes: int | None = None, seed: int | None = None) -> int:
+    """Load, evaluate, print mean ± CI, write the episodes as CSV next to the checkpoint."""
+    import pandas as pd
 
-    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
-        raise ConfigError(f"episodes must be a positive integer, got {episodes!r}; pass e.g. --episodes 10")
-    rows = []
-
-    class Record(Callback):
-        def on_episode_end(self, episode, logs=None):
-            rows.append({"episode": int(episode), "r": float(logs["episode_reward"]),
-                         "l": int(logs["nb_steps"])})
-
-    random.seed(seed)
-    np.random.seed(seed)
-    if callable(getattr(env, "seed", None)):
-        env.seed(seed)
-    agent.test(env, nb_episodes=episodes, visualize=False, verbose=0, callbacks=[Record()],
-               nb_max_episode_steps=nb_max_episode_steps)
-    return pd.DataFrame(rows, columns=["episode", "r", "l"])
-
-
-def summarize(frame: pd.DataFrame) -> dict:
-    mean, low, high = mean_ci(frame["r"])
-    return {"episodes": len(frame), "mean_reward": mean, "ci95_low": low, "ci95_high": high,
-            "mean_length": float(frame["l"].mean())}
-
-
-def main(path, episodes: int = 10, seed: int = 0) -> int:
-    """``reproduce evaluate``: load, evaluate, print mean ± CI, write the CSV next to the checkpoint."""
+    from callbacks.resume import load_checkpoint
     from callbacks.store import CheckpointError
+    from reproduce.evaluation import eval_seed, keras_rl_episodes
+    from reproduce.stats import mean_ci
 
     path = Path(path)
     if not path.exists():
-        raise ConfigError(f"no run directory or checkpoint at {path}; "
-                          f"pass a run directory or a ckpt_<step>_steps directory")
+        raise ConfigError(f"no run directory or checkpoint at {path}; pass a run directory or a "
+                          f"ckpt_<step>_steps directory")
     try:
-        from callbacks.resume import load_checkpoint
-
         ckpt, state, _ = load_checkpoint(path)
-        build_agent, make_env = _builders(state.get("config"))
-        env = make_env(state["config"])
-        agent = load_agent(ckpt, builder=build_agent, env=env)
+        experiment = _experiment(state.get("config"))
+        config = state["config"]
+        env = experiment.make_env(config)
+        agent = load_agent(ckpt, builder=experiment.load_agent, env=env)
     except CheckpointError as exc:
         raise ConfigError(str(exc)) from None
-    frame = evaluate(agent, env, episodes=episodes, seed=seed)
+    episodes = int(config.get("eval_episodes", 10)) if episodes is None else episodes
+    seed = eval_seed(int(config.get("seed", 0))) if seed is None else seed
+    results = keras_rl_episodes(agent, config["env"], episodes, seed)
+    frame = pd.DataFrame([(i, r, n) for i, (r, n) in enumerate(results)], columns=["episode", "r", "l"])
     out = ckpt.parent / f"eval_{ckpt.name}_seed{seed}.csv"
     write_csv(out, frame)
-    s = summarize(frame)
-    half = (s["ci95_high"] - s["ci95_low"]) / 2
-    print(f"{ckpt}: mean reward {s['mean_reward']:.2f} ± {half:.2f} (95% CI [{s['ci95_low']:.2f}, "
-          f"{s['ci95_high']:.2f}]) over {s['episodes']} greedy episodes, seed {seed} -> {out}")
+    mean, low, high = mean_ci(frame["r"])
+    print(f"{ckpt}: mean reward {mean:.2f} (95% CI [{low:.2f}, {high:.2f}]) over {episodes} greedy "
+          f"episodes, reset seeds {seed}..{seed + episodes - 1} -> {out}")
     return 0

@@ -75,9 +75,29 @@ def default_run_dir(experiment: str, seed: int, root: Path | None = None) -> Pat
 
 
 class RunDir:
-    """A run directory being written: records config and manifest, marks completion."""
+    """A run directory: the one owner of its file names, and the writer of config and manifest.
 
-    def __init__(self, path: str | os.PathLike, experiment: str, config, seed: int,
+    Every file an experiment writes is named here (``rd.episodes``, ``rd.eval``, ...), so
+    the run layout is spelled out once. While a process writes a run directory it holds an
+    exclusive lock on ``.lock``; a second writer gets a one-line ``ConfigError``.
+    """
+
+    CONFIG = "config.json"  # the resolved config, with "experiment"
+    MANIFEST = "manifest.json"  # command, seed, versions, git revision, times, status
+    SUMMARY = "summary.json"  # the flat headline numbers the report quotes
+    EPISODES = "episodes.csv"  # one row per training episode, SB3 Monitor format
+    EVAL = "eval.csv"  # greedy test episodes: episode, r, l
+    EVAL_CURVE = "eval_curve.csv"  # periodic greedy checks during training: step, r_mean, ...
+    CHECKPOINTS = "checkpoints"  # ckpt_<step>_steps/ directories (callbacks.Checkpoint)
+    Q_TABLE = "q_table.csv"  # NChain: state, q_forward, q_backward
+    Q_TABLES = "q_tables.csv"  # nchain-tabular: method, state, q_forward, q_backward
+    ROUNDS = "rounds.csv"  # nchain-tabular: each round's test returns and winner
+    CURVES = "curves.csv"  # nchain-tabular: mean training return per episode and method
+    METHODS = "summary.csv"  # nchain-tabular: one row per method
+    REWARD_PLOT = "reward_per_step.png"  # nchain-keras: the tutorial's figure
+    LOCK = ".lock"
+
+    def __init__(self, path: str | os.PathLike, experiment: str = "", config=None, seed: int = 0,
                  command: list[str] | None = None):
         self.path = check_out_dir(path)
         self.experiment = experiment
@@ -85,10 +105,33 @@ class RunDir:
         self.seed = seed
         self.command = list(sys.argv if command is None else command)
         self.manifest: dict = {}
+        self._lock = None
+
+    def __getattr__(self, name: str) -> Path:
+        """``rd.episodes`` is ``rd.path / RunDir.EPISODES`` (one attribute per name above)."""
+        constant = name.upper()
+        if constant in RunDir.__dict__ and not name.startswith("_") and name != constant:
+            return self.path / getattr(RunDir, constant)
+        raise AttributeError(f"RunDir has no file {name!r}")
+
+    def lock(self) -> RunDir:
+        """Take the writer's lock (held until the process exits or :meth:`finish`)."""
+        import fcntl
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path / self.LOCK, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise ConfigError(f"{self.path} is being written by another process; wait for it to finish "
+                              f"or pass another --out") from None
+        self._lock = handle
+        return self
 
     def start(self) -> RunDir:
-        self.path.mkdir(parents=True, exist_ok=True)
-        write_json(self.path / "config.json", {"experiment": self.experiment, **to_jsonable(self.config)})
+        self.lock()
+        write_json(self.config_json, {"experiment": self.experiment, **to_jsonable(self.config)})
         self.manifest = {
             "experiment": self.experiment,
             "seed": self.seed,
@@ -98,35 +141,61 @@ class RunDir:
             "started": now(),
             "status": "running",
         }
-        write_json(self.path / "manifest.json", self.manifest)
+        write_json(self.manifest_json, self.manifest)
         return self
 
     def reopen(self) -> RunDir:
         """Continue an existing run (``--resume``): keep its manifest, note this command and time."""
-        import json
-
+        self.lock()
         try:
-            self.manifest = json.loads((self.path / "manifest.json").read_text())
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot resume {self.path}: unreadable manifest.json ({exc})") from None
+            self.manifest = read_json(self.manifest_json)
+        except ConfigError as exc:
+            raise ConfigError(f"cannot resume {self.path}: {exc}") from None
         self.manifest.setdefault("resumed", []).append({"command": self.command, "at": now(),
                                                         "git_revision": git_revision()})
         self.manifest["status"] = "running"
-        write_json(self.path / "manifest.json", self.manifest)
+        write_json(self.manifest_json, self.manifest)
         return self
 
     def finish(self, **extra) -> None:
         self.manifest.update(extra, finished=now(), status="complete")
-        write_json(self.path / "manifest.json", self.manifest)
+        write_json(self.manifest_json, self.manifest)
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
-    def file(self, name: str) -> Path:
-        return self.path / name
+    @property
+    def config_json(self) -> Path:
+        return self.path / self.CONFIG
+
+    @property
+    def manifest_json(self) -> Path:
+        return self.path / self.MANIFEST
+
+    def read_config(self) -> dict:
+        return read_json(self.config_json)
+
+    def is_complete(self) -> bool:
+        """True when the manifest says the run finished."""
+        try:
+            return read_json(self.manifest_json).get("status") == "complete"
+        except ConfigError:
+            return False
+
+
+def read_json(path: str | os.PathLike) -> dict:
+    """A JSON object from ``path``, or a one-line ``ConfigError`` saying what is wrong with it."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"missing {path.name} in {path.parent}") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"unreadable {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} is not a JSON object")
+    return data
 
 
 def is_complete(run_dir: str | os.PathLike) -> bool:
-    """True when the run directory's manifest says the run finished."""
-    try:
-        manifest = json.loads((Path(run_dir) / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and manifest.get("status") == "complete"
+    return RunDir(run_dir).is_complete()

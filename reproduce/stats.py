@@ -1,8 +1,6 @@
-"""Confidence intervals used by every report: Student-t for means over seeds, Wilson for counts."""
+"""Confidence intervals used by every report, from scipy: Student t over seeds, Wilson for counts."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from scipy import stats
@@ -14,19 +12,31 @@ def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
     if x.size == 0:
         raise ValueError("mean_ci needs at least one value, got none")
     m = float(x.mean())
-    if x.size == 1:
+    if x.size == 1 or np.all(x == x[0]):
         return m, m, m
-    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return m, m - half, m + half
+    low, high = stats.t.interval(confidence, x.size - 1, loc=m, scale=stats.sem(x))
+    return m, float(low), float(high)
+
+
+def prediction_interval(values, confidence: float = 0.95) -> tuple[float, float]:
+    """Student-t interval for one more run (a single published run is one draw, not a mean)."""
+    x = np.asarray(values, dtype=float)
+    if x.size < 2 or np.all(x == x[0]):
+        return float(x.mean()), float(x.mean())
+    scale = x.std(ddof=1) * np.sqrt(1 + 1 / x.size)
+    low, high = stats.t.interval(confidence, x.size - 1, loc=x.mean(), scale=scale)
+    return float(low), float(high)
 
 
 def wilson_ci(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a binomial proportion."""
     if trials <= 0 or not 0 <= successes <= trials:
         raise ValueError(f"wilson_ci needs 0 <= successes <= trials and trials > 0, got {successes}/{trials}")
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
-    p = successes / trials
-    denom = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denom
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    ci = stats.binomtest(int(successes), int(trials)).proportion_ci(confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def binomial_range(share: float, trials: int, confidence: float = 0.95) -> tuple[int, int]:
+    """Where one run of ``trials`` trials lands with ``confidence`` if the true share is ``share``."""
+    low, high = stats.binom.interval(confidence, trials, share)
+    return int(low), int(high)

@@ -14,12 +14,12 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from reproduce.runs import ConfigError, is_complete, write_csv
+from reproduce.runs import ConfigError, RunDir, is_complete, write_csv
 
 SINGLE_THREAD_ENV = {
     "TF_NUM_INTRAOP_THREADS": "1",
@@ -50,15 +50,15 @@ class Job:
 
 
 def supports_resume(experiment: str) -> bool:
-    """Experiments that checkpoint mid-run define ``resume(run_dir)``; the rest just rerun."""
+    """Experiments that checkpoint mid-run can resume; the rest just rerun."""
     from reproduce import experiments
 
-    return hasattr(experiments.get(experiment), "resume")
+    return experiments.get(experiment).resume is not None
 
 
 def has_checkpoint(run_dir: Path) -> bool:
     """True when ``run_dir`` holds at least one finished checkpoint (its COMPLETE marker)."""
-    return any(Path(run_dir).glob("checkpoints/ckpt_*_steps/COMPLETE"))
+    return any(RunDir(run_dir).checkpoints.glob("ckpt_*_steps/COMPLETE"))
 
 
 @dataclass
@@ -67,20 +67,15 @@ class JobResult:
     status: str  # "complete", "skipped" (already complete) or "failed"
     wall_time_s: float = 0.0
     error: str = ""
-    extra: dict = field(default_factory=dict)
 
 
-def run_job(job: Job, timeout: float | None = None) -> JobResult:
+def run_job(job: Job) -> JobResult:
     """Run one job in a single-threaded subprocess (skipped if its run directory is complete)."""
     if is_complete(job.out):
         return JobResult(job, "skipped")
     start = time.perf_counter()
     env = {**os.environ, **SINGLE_THREAD_ENV}
-    try:
-        proc = subprocess.run(job.command(), capture_output=True, text=True, env=env,
-                              stdin=subprocess.DEVNULL, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return JobResult(job, "failed", time.perf_counter() - start, f"timed out after {timeout} s")
+    proc = subprocess.run(job.command(), capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0 or not is_complete(job.out):
         lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]

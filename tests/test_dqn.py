@@ -12,18 +12,11 @@ from rl.policy import BoltzmannQPolicy, EpsGreedyQPolicy, GreedyQPolicy, LinearA
 
 from callbacks import RewardLogger, load_rewards
 from reproduce.adapters import KerasRLEnv, OneHotProcessor
-from reproduce.dqn import (
-    TRUNCATED,
-    DQNConfig,
-    FastDQNAgent,
-    PolicyConfig,
-    TruncationProcessor,
-    build_agent,
-    build_policy,
-)
-from reproduce.dqn.agent import experience_arrays
+from reproduce.dqn.agent import TRUNCATED, FastDQNAgent, TruncationProcessor, experience_arrays
+from reproduce.dqn.builders import build_agent, build_policy
+from reproduce.dqn.config import DQNConfig, PolicyConfig
 from reproduce.dqn.run import seed_everything
-from reproduce.dqn.training import evaluate
+from reproduce.evaluation import keras_rl_episodes as evaluate
 from reproduce.runs import ConfigError
 
 

@@ -1,19 +1,8 @@
-"""keras-rl2's DQNAgent on NChain and CartPole: typed configs, builders, a fast agent subclass."""
+"""keras-rl2's DQNAgent on NChain and CartPole.
 
-from reproduce.dqn.agent import TERMINATED, TRUNCATED, FastDQNAgent, TruncationProcessor
-from reproduce.dqn.builders import (
-    build_agent,
-    build_memory,
-    build_model,
-    build_optimizer,
-    build_policy,
-    check_env_id,
-    validate,
-)
-from reproduce.dqn.config import POLICIES, DQNConfig, PolicyConfig
-
-__all__ = [
-    "POLICIES", "TERMINATED", "TRUNCATED", "DQNConfig", "FastDQNAgent", "PolicyConfig",
-    "TruncationProcessor", "build_agent", "build_memory", "build_model", "build_optimizer",
-    "build_policy", "check_env_id", "validate",
-]
+:mod:`~reproduce.dqn.config` (typed configs, light), :mod:`~reproduce.dqn.experiment` (the
+experiment factory, light), :mod:`~reproduce.dqn.builders` (keras-rl objects from a config),
+:mod:`~reproduce.dqn.agent` (``FastDQNAgent``), :mod:`~reproduce.dqn.replay`,
+:mod:`~reproduce.dqn.training` (progress, solve checks) and :mod:`~reproduce.dqn.run` (one run).
+Import the submodule you need: this package imports nothing, so configs load without TensorFlow.
+"""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from reproduce.options import ENV_ID, POSITIVE, nested, option
+
 POLICIES = ("eps-greedy", "boltzmann", "linear-annealed-eps", "greedy")
 
 
@@ -12,7 +14,7 @@ POLICIES = ("eps-greedy", "boltzmann", "linear-annealed-eps", "greedy")
 class PolicyConfig:
     """A keras-rl Q-policy by name, with the arguments that name uses."""
 
-    name: str = "eps-greedy"
+    name: str = option("eps-greedy", "training policy", choices=POLICIES, flag="--policy")
     """one of ``eps-greedy`` (EpsGreedyQPolicy), ``boltzmann`` (BoltzmannQPolicy),
     ``linear-annealed-eps`` (LinearAnnealedPolicy over EpsGreedyQPolicy), ``greedy`` (GreedyQPolicy)"""
     eps: float = 0.1
@@ -46,7 +48,7 @@ class DQNConfig:
     """SequentialMemory(limit=...)"""
     window_length: int = 1
     """SequentialMemory(window_length=...): observations stacked per state"""
-    policy: PolicyConfig = field(default_factory=lambda: PolicyConfig("boltzmann"))
+    policy: PolicyConfig = nested(lambda: PolicyConfig("boltzmann"))
     """training policy"""
     test_policy: PolicyConfig = field(default_factory=lambda: PolicyConfig("greedy"))
     """test (evaluation) policy"""
@@ -79,8 +81,45 @@ class DQNConfig:
     """DQNAgent(delta_clip=...): Huber loss threshold (inf: squared error)"""
     fast: bool = False
     """use FastDQNAgent (same update, faster per-step path) instead of keras-rl's DQNAgent"""
-    truncation_aware: bool = False
+    truncation_aware: bool = option(False, "bootstrap through time-limit truncations")
     """bootstrap through time-limit truncations instead of treating them as terminal"""
 
     def replace(self, **changes) -> DQNConfig:
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Fields every DQN experiment shares (experiments subclass it to change defaults)."""
+
+    env: str = option("CartPole-v1", "gymnasium env id", check=ENV_ID)
+    steps: int = option(50_000, "training steps (keras-rl fit nb_steps)", check=POSITIVE)
+    seed: int = 0
+    """seeds python random, numpy, TensorFlow and the env"""
+    eval_episodes: int = option(100, "greedy test episodes at the end (and to confirm a solve)",
+                                check=POSITIVE)
+    check_every: int = 0
+    """steps between stop-once-solved checks (0: no checks, train all steps)"""
+    check_episodes: int = 10
+    """greedy episodes in each cheap check before the full confirm"""
+    checkpoint_every: int = option(10_000, "steps between checkpoints (the last 2 kept, plus one at the end)",
+                                   check=POSITIVE)
+    dqn: DQNConfig = nested(DQNConfig)
+    """the agent (see DQNConfig)"""
+
+
+def config_from_dict(cls, data: dict):
+    """Rebuild a run config (``cls``) from its JSON form (``config.json`` or a checkpoint's config)."""
+    fields = {f.name for f in dataclasses.fields(cls)}
+    values = {k: v for k, v in data.items() if k in fields}
+    dqn = dict(values.get("dqn", {}))
+    for key in ("policy", "test_policy"):
+        if isinstance(dqn.get(key), dict):
+            policy = dict(dqn[key])
+            if "clip" in policy:
+                policy["clip"] = tuple(policy["clip"])
+            dqn[key] = PolicyConfig(**policy)
+    if "hidden" in dqn:
+        dqn["hidden"] = tuple(dqn["hidden"])
+    values["dqn"] = DQNConfig(**dqn)
+    return cls(**values)

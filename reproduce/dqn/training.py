@@ -1,20 +1,18 @@
 """keras-rl callbacks for DQN runs: a progress bar and stop-once-solved checks.
 
-The episode log and checkpoints are the package's own callbacks (``callbacks.training_callbacks``).
-
-Evaluation is greedy and batched: ``n`` copies of the env step in lockstep and one
-``compute_batch_q_values`` call picks all their actions through the agent's ``test_policy``.
-Each episode is exactly what ``agent.test`` would play from the same reset seed, at a
-fraction of the cost, so periodic checks stay cheap.
+The episode log and checkpoints are the package's own callbacks (``callbacks.training_callbacks``);
+checks evaluate through the one greedy evaluator (:mod:`reproduce.evaluation`), batched, so
+periodic checks stay cheap.
 """
 
 from __future__ import annotations
 
 import time
 
-import gymnasium as gym
 import numpy as np
 from rl.callbacks import Callback
+
+from reproduce.evaluation import keras_rl_episodes
 
 
 class StopTraining(KeyboardInterrupt):  # noqa: N818 - keras-rl's fit ends cleanly on KeyboardInterrupt
@@ -44,40 +42,6 @@ class Progress(Callback):
         self.bar.close()
 
 
-def evaluate(agent, env_id: str, episodes: int, seed: int) -> list[tuple[float, int]]:
-    """Play ``episodes`` greedy test episodes (reset seeds ``seed, seed+1, ...``): ``[(return, length)]``."""
-    agent.training = False
-    envs = [gym.make(env_id) for _ in range(episodes)]
-    window = agent.memory.window_length
-    proc = agent.processor
-    observe = (lambda o: o) if proc is None else proc.process_observation
-    recent = []
-    for i, env in enumerate(envs):
-        obs, _ = env.reset(seed=seed + i)
-        first = np.asarray(observe(obs))
-        recent.append([np.zeros_like(first)] * (window - 1) + [first])
-    returns, lengths = np.zeros(episodes), np.zeros(episodes, dtype=int)
-    active = list(range(episodes))
-    while active:
-        q = agent.compute_batch_q_values([recent[i][-window:] for i in active])
-        still = []
-        for row, i in enumerate(active):
-            action = agent.test_policy.select_action(q_values=q[row])
-            if proc is not None:
-                action = proc.process_action(action)
-            obs, reward, terminated, truncated, _ = envs[i].step(action)
-            returns[i] += reward
-            lengths[i] += 1
-            recent[i] = recent[i][-(window - 1):] + [np.asarray(observe(obs))] if window > 1 \
-                else [np.asarray(observe(obs))]
-            if not (terminated or truncated):
-                still.append(i)
-        active = still
-    for env in envs:
-        env.close()
-    return [(float(r), int(n)) for r, n in zip(returns, lengths)]
-
-
 class SolveCheck(Callback):
     """Every ``every`` steps, a cheap greedy check; if it passes, confirm over ``confirm`` episodes.
 
@@ -99,10 +63,10 @@ class SolveCheck(Callback):
         if self.solved_at is not None or steps % self.every:
             return
         self.checks += 1
-        quick = evaluate(self.model, self.env_id, self.check_episodes, self.seed + 500_000)
+        quick = keras_rl_episodes(self.model, self.env_id, self.check_episodes, self.seed + 500_000)
         ok = np.mean([r for r, _ in quick]) >= self.threshold
         if ok:
-            full = evaluate(self.model, self.env_id, self.confirm, self.seed)
+            full = keras_rl_episodes(self.model, self.env_id, self.confirm, self.seed)
             if np.mean([r for r, _ in full]) >= self.threshold:
                 self.eval = full
                 self.solved_at = (steps, time.perf_counter() - self.t0)

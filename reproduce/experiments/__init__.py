@@ -1,33 +1,23 @@
 """The experiment registry: ``reproduce run NAME`` looks names up here.
 
-Each experiment is a module that defines:
-
-- ``DESCRIPTION``: one line for ``reproduce list``;
-- ``Config``: a dataclass with a docstring line per field and a ``seed`` field;
-- ``add_arguments(parser)``: its own CLI options (``--seed``, ``--seeds`` and ``--out``
-  are added by the CLI for every experiment);
-- ``config_from_args(args) -> Config``: validates and raises ``ConfigError`` on bad input;
-- ``run(config, run_dir: Path) -> dict``: trains/evaluates, writes into ``run_dir``
-  through :class:`reproduce.runs.RunDir`, returns a small summary dict.
-
-Every run directory holds ``config.json`` and ``manifest.json`` (:class:`RunDir`),
-``episodes.csv`` (per training episode, Monitor format, :class:`callbacks.MonitorWriter`),
-``summary.json`` (the flat headline numbers the report quotes) and, where they apply,
-``eval.csv`` (greedy test episodes: ``episode, r, l``) and ``q_table.csv`` (NChain:
-columns ``state, q_forward, q_backward``).
-
-Modules are imported lazily so ``reproduce list`` and ``--help`` stay fast.
+An experiment is one :class:`Experiment`, declared as ``EXPERIMENT`` in its own module; adding
+one means that module and one line in ``REGISTRY``. Modules are imported on lookup and import
+nothing heavy at module level (TensorFlow, pandas), so ``reproduce list`` and ``--help`` answer
+at once. Every run writes a run directory whose files :class:`reproduce.runs.RunDir` names.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
-from types import ModuleType
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from reproduce.runs import ConfigError
 
-EXPERIMENTS: dict[str, str] = {
+REGISTRY: dict[str, str] = {
     "nchain-tabular": "reproduce.experiments.nchain_tabular",
     "cartpole-tabular": "reproduce.experiments.cartpole_tabular",
     "nchain-keras": "reproduce.experiments.nchain_keras",
@@ -37,20 +27,63 @@ EXPERIMENTS: dict[str, str] = {
 }
 
 
-def register(name: str, module: str) -> None:
-    EXPERIMENTS[name] = module
+@dataclass(frozen=True)
+class Report:
+    """What an experiment gives the report.
+
+    ``agent`` labels its rows; ``rows(run) -> [dict]`` overrides the default one row per run
+    (the summary's headline numbers); ``published(runs) -> [dict]`` compares its runs with
+    the numbers the original published (see :mod:`reproduce.report.published`).
+    """
+
+    agent: str
+    rows: Callable[[Any], list[dict]] | None = None
+    published: Callable[[list], list[dict]] | None = None
 
 
-def get(name: str) -> ModuleType:
-    """The experiment module for ``name``; unknown names suggest the closest one."""
-    if name not in EXPERIMENTS:
-        close = difflib.get_close_matches(name, EXPERIMENTS, n=1)
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment: its name, options (``config``, a dataclass of :mod:`reproduce.options` fields)
+    and what it can do.
+
+    ``run(config, run_dir) -> dict`` trains and evaluates, writing the run directory, and returns
+    the few numbers the CLI prints. Optional: ``resume(run_dir) -> dict`` continues a run from its
+    newest good checkpoint; ``load_agent(config_dict)`` and ``make_env(config_dict)`` rebuild a
+    checkpointed agent and its env for ``reproduce evaluate``; ``check(config)`` validates what
+    spans several options (each option checks itself); ``differences`` lists, for the report,
+    every way the run differs from the original it reproduces.
+    """
+
+    name: str
+    summary: str
+    config: type
+    run: Callable[[Any, Path], dict]
+    report: Report
+    resume: Callable[[Path], dict] | None = None
+    load_agent: Callable[[dict], Any] | None = None
+    make_env: Callable[[dict], Any] | None = None
+    check: Callable[[Any], None] | None = None
+    differences: tuple[str, ...] = field(default=())
+
+    def validate(self, config):
+        """Every option's own check, then the experiment's; returns ``config``."""
+        from reproduce import options
+
+        options.validate(config)
+        if self.check is not None:
+            self.check(config)
+        return config
+
+
+def get(name: str) -> Experiment:
+    """The experiment called ``name``; an unknown name suggests the closest one."""
+    if name not in REGISTRY:
+        close = difflib.get_close_matches(str(name), REGISTRY, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(
-            f"unknown experiment {name!r}{hint} (known: {', '.join(sorted(EXPERIMENTS))})"
-        )
-    return importlib.import_module(EXPERIMENTS[name])
+        raise ConfigError(f"unknown experiment {name!r}{hint} (known: {', '.join(sorted(REGISTRY))})")
+    return importlib.import_module(REGISTRY[name]).EXPERIMENT
 
 
 def names() -> list[str]:
-    return sorted(EXPERIMENTS)
+    """Names in registry order (the order ``reproduce list`` and the report present them)."""
+    return list(REGISTRY)

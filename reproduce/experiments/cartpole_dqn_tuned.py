@@ -6,21 +6,18 @@ update with a faster per-step path, bootstrapping through the 500-step time limi
 (truncation-aware). The schedule is rl-zoo's SB3 CartPole-v1 one (128 gradient steps every
 256 env steps, the target synced after each burst, eps 1 -> 0.04 over 8,000 steps, Adam 2.3e-3,
 PyTorch's initialization, gradient norm clipped at 10) on a 64x64 network with double DQN:
-search round 5 candidate ``r5-64-ddqn`` (bench/results/cartpole_dqn_search_round5.txt) solved
-10/10 seeds with a median of 26,000 steps, against 37,000 for the previous default
-(``r3-ddqn-lr1e-3``, one gradient step every 2 env steps, Adam 1e-3).
+search round 5 candidate ``r5-64-ddqn`` (bench/results/cartpole_dqn_search_round5.txt).
 Training stops once solved: every ``check_every`` steps a cheap greedy check, and if it passes,
-100 greedy episodes must average >= 475.
+100 greedy episodes must average >= the env's reward threshold.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from reproduce.dqn import run as dqn_run
-from reproduce.dqn.config import DQNConfig, PolicyConfig
-
-DESCRIPTION = "our tuned CartPole DQN (keras-rl objects, fast agent, truncation-aware, stops once solved)"
+from reproduce.dqn.config import DQNConfig, PolicyConfig, RunConfig
+from reproduce.dqn.experiment import dqn_experiment
+from reproduce.options import nested
 
 TUNED = DQNConfig(  # bench/cartpole_dqn_search.py candidate "r5-64-ddqn"
     hidden=(64, 64), activation="relu", init="torch", memory_limit=100_000, window_length=1,
@@ -33,20 +30,16 @@ TUNED = DQNConfig(  # bench/cartpole_dqn_search.py candidate "r5-64-ddqn"
 
 
 @dataclass(frozen=True)
-class Config(dqn_run.RunConfig):
+class Config(RunConfig):
     """The tuned agent; stops once solved (checks every 1,000 steps)."""
 
-    env: str = "CartPole-v1"
-    """gymnasium env id"""
-    steps: int = 50_000
-    """training steps at most"""
     check_every: int = 1_000
     """steps between stop-once-solved checks"""
-    check_episodes: int = 10
-    """greedy episodes in each cheap check before the 100-episode confirm"""
-    dqn: DQNConfig = field(default_factory=lambda: TUNED)
-    """the tuned agent"""
+    dqn: DQNConfig = nested(lambda: TUNED)
 
 
-add_arguments, config_from_args, run, resume, build_agent, make_env = dqn_run.experiment_protocol(
-    "cartpole-dqn-tuned", Config)
+EXPERIMENT = dqn_experiment(
+    "cartpole-dqn-tuned",
+    "our tuned CartPole DQN (keras-rl objects, fast agent, truncation-aware, stops once solved)",
+    Config, "keras-rl DQN, tuned",
+)

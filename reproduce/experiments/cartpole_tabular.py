@@ -2,8 +2,9 @@
 
 Buckets and hyperparameters are documented in :mod:`reproduce.tabular.cartpole`. Trains
 for ``episodes`` episodes (``episodes.csv``, Monitor format), then plays 100 greedy test
-episodes (``eval.csv``); ``summary.json`` has the eval mean with its 95% t-interval and
-``solved`` (eval mean >= 475, CartPole-v1's threshold). Same seed, same ``r``/``l``
+episodes (``eval.csv``, through the one greedy evaluator: :mod:`reproduce.evaluation`);
+``summary.json`` has the eval mean with its 95% t-interval and ``solved`` (eval mean >= the
+env's reward threshold, 475 for CartPole-v1). Same seed, same ``r``/``l``
 columns and ``eval.csv``; only the wall-clock ``t`` column and the ``t_start`` header of
 ``episodes.csv`` differ between runs.
 """
@@ -14,45 +15,30 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
+from reproduce.experiments import Experiment, Report
+from reproduce.options import POSITIVE, option
+from reproduce.runs import RunDir, write_csv, write_json
 
-from reproduce.runs import ConfigError, RunDir, write_csv, write_json
-
-DESCRIPTION = "CartPole-v1: eps-greedy Q-learning on a bucketed state (handwritten baseline)"
 NAME = "cartpole-tabular"
-SOLVED_AT = 475.0
 
 
 @dataclass(frozen=True)
 class Config:
     """Training length and seed; the buckets and schedules are the classic tutorial's."""
 
-    episodes: int = 400  #: training episodes
-    eval_episodes: int = 100  #: greedy test episodes after training
+    episodes: int = option(400, "training episodes", check=POSITIVE)
+    eval_episodes: int = option(100, "greedy test episodes after training", check=POSITIVE)
     gamma: float = 0.99  #: discount
-    seed: int = 0  #: seeds the agent's draws and the env (eval uses seed + 10000)
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--episodes", default="400", help="training episodes (default 400)")
-
-
-def config_from_args(args) -> Config:
-    text = args.episodes
-    try:
-        episodes = int(str(text))
-    except ValueError:
-        episodes = 0
-    if episodes <= 0:
-        raise ConfigError(f"--episodes expects a positive integer, got {text!r}; e.g. --episodes 400")
-    return Config(episodes=episodes, seed=args.seed)
+    seed: int = 0  #: seeds the agent's draws and the env (eval: reproduce.evaluation.eval_seed)
 
 
 def run(config: Config, run_dir: Path) -> dict:
     import gymnasium as gym
+    import pandas as pd
     from tqdm import tqdm
 
     from callbacks.monitor import MonitorWriter
+    from reproduce.evaluation import eval_seed, greedy_episodes
     from reproduce.stats import mean_ci
     from reproduce.tabular import cartpole
 
@@ -60,7 +46,7 @@ def run(config: Config, run_dir: Path) -> dict:
     t0 = time.perf_counter()
     agent = cartpole.BucketQAgent(cartpole.Buckets(), gamma=config.gamma, seed=config.seed)
     env = gym.make(cartpole.ENV_ID)
-    with MonitorWriter(rd.file("episodes.csv"), metadata={"env_id": cartpole.ENV_ID}) as log, \
+    with MonitorWriter(rd.episodes, metadata={"env_id": cartpole.ENV_ID}) as log, \
             tqdm(total=config.episodes, unit="episode", delay=2.0) as bar:
         def on_episode(t, total, length):
             log.write(total, length)
@@ -68,22 +54,28 @@ def run(config: Config, run_dir: Path) -> dict:
 
         cartpole.train(agent, env, config.episodes, config.seed, on_episode)
     env.close()
-    env = gym.make(cartpole.ENV_ID)
-    results = cartpole.evaluate(agent, env, config.eval_episodes, config.seed + 10_000)
-    env.close()
+    results = greedy_episodes(lambda states: [agent.act(agent.buckets.index(s[-1])) for s in states],
+                              cartpole.ENV_ID, config.eval_episodes, eval_seed(config.seed))
     wall = time.perf_counter() - t0
     evals = pd.DataFrame([(i, r, n) for i, (r, n) in enumerate(results)], columns=["episode", "r", "l"])
-    write_csv(rd.file("eval.csv"), evals)
+    write_csv(rd.eval, evals)
     mean, low, high = mean_ci(evals["r"])
-    train = pd.read_csv(rd.file("episodes.csv"), skiprows=1)
+    threshold = gym.spec(cartpole.ENV_ID).reward_threshold
+    train = pd.read_csv(rd.episodes, skiprows=1)
     summary = {
         "env_id": cartpole.ENV_ID, "episodes": config.episodes, "seed": config.seed,
         "eval_episodes": config.eval_episodes, "eval_mean": mean, "eval_ci_low": low, "eval_ci_high": high,
-        "eval_min": float(evals["r"].min()), "solved": bool(mean >= SOLVED_AT), "solved_at": SOLVED_AT,
+        "eval_min": float(evals["r"].min()), "solved": bool(mean >= threshold), "solved_at": threshold,
         "train_last100_mean": float(train["r"].tail(100).mean()), "train_steps": int(train["l"].sum()),
         "buckets": "x:1 x_dot:1 theta:6 (+-12 deg) theta_dot:3 (+-50 deg/s)",
         "wall_time_s": wall,
     }
-    write_json(rd.file("summary.json"), summary)
+    write_json(rd.summary, summary)
     rd.finish(wall_time_s=wall)
     return {k: summary[k] for k in ("eval_mean", "solved", "wall_time_s")}
+
+
+EXPERIMENT = Experiment(
+    NAME, "CartPole-v1: eps-greedy Q-learning on a bucketed state (handwritten baseline)", Config, run,
+    Report("tabular eps-greedy Q (bucketed)"),
+)

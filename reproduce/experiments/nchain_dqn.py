@@ -5,24 +5,17 @@ with linear annealing, SequentialMemory replay and a hard-updated target network
 (the discount Q* is computed at). Truncation-aware, because NChain never terminates: every
 episode ends by the 1000-step time limit, which keras-rl2 would otherwise treat as terminal.
 Writes ``q_table.csv`` (the network's Q-values per state) and reports max |Q - Q*|, the greedy
-policy, its exact expected return and the regret against the optimum 3663.69.
+policy, its exact expected return and the regret against the optimum.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
-
-from reproduce.adapters import OneHotProcessor
-from reproduce.dqn import run as dqn_run
-from reproduce.dqn.config import DQNConfig, PolicyConfig
-from reproduce.envs import episode_return, policy_string, solve
-from reproduce.runs import ConfigError, write_csv
-
-DESCRIPTION = "keras-rl DQNAgent on NChain (one-hot, eps annealing, replay, target net) vs Q*"
+from reproduce.dqn.config import DQNConfig, PolicyConfig, RunConfig
+from reproduce.dqn.experiment import dqn_experiment
+from reproduce.options import ENV_ID, POSITIVE, nested, option
+from reproduce.runs import ConfigError
 
 NCHAIN_DQN = DQNConfig(
     hidden=(32,), activation="relu", memory_limit=20_000, window_length=1,
@@ -34,31 +27,44 @@ NCHAIN_DQN = DQNConfig(
 
 
 @dataclass(frozen=True)
-class Config(dqn_run.RunConfig):
+class Config(RunConfig):
     """DQN on NChain-v0 (1000-step episodes)."""
 
-    env: str = "NChain-v0"
-    """gymnasium env id (a Discrete-observation env such as NChain-v0)"""
-    steps: int = 30_000
-    """training steps"""
-    eval_episodes: int = 10
-    """greedy 1000-step test episodes"""
-    dqn: DQNConfig = field(default_factory=lambda: NCHAIN_DQN)
-    """the agent"""
+    env: str = option("NChain-v0", "gymnasium env id (Discrete observations: one-hot input)", check=ENV_ID)
+    steps: int = option(30_000, "training steps", check=POSITIVE)
+    eval_episodes: int = option(10, "greedy 1000-step test episodes", check=POSITIVE)
+    dqn: DQNConfig = nested(lambda: NCHAIN_DQN)
 
 
-def _processor(env) -> OneHotProcessor:
+def check(config: Config) -> None:
+    import gymnasium as gym
+
+    space = gym.spec(config.env).make().observation_space
+    if not isinstance(space, gym.spaces.Discrete):
+        raise ConfigError(f"nchain-dqn needs a Discrete-observation env (one-hot input), but {config.env} "
+                          f"observes {space}; pass --env NChain-v0")
+
+
+def processor(env):
+    from reproduce.adapters import OneHotProcessor
+
     return OneHotProcessor(int(env.observation_space.n))
 
 
-def _q_against_optimum(run_dir, config):
+def q_against_optimum(run_dir, config):
     """After training: ``q_table.csv`` and the network's Q against Q*, policy and regret."""
 
     def extra(agent) -> dict:
+        import numpy as np
+        import pandas as pd
+
+        from reproduce.envs import episode_return, policy_string, solve
+        from reproduce.runs import write_csv
+
         n = agent.processor.inner.n if hasattr(agent.processor, "inner") else agent.processor.n
         q = agent.compute_batch_q_values([[np.eye(n, dtype=np.float32)[s]] for s in range(n)])
-        write_csv(Path(run_dir) / "q_table.csv",
-                  pd.DataFrame({"state": range(n), "q_forward": q[:, 0], "q_backward": q[:, 1]}))
+        table = pd.DataFrame({"state": range(n), "q_forward": q[:, 0], "q_backward": q[:, 1]})
+        write_csv(run_dir.q_table, table)
         policy = np.argmax(q, axis=1)
         out = {"policy": policy_string(policy)}
         if n == 5:
@@ -72,16 +78,7 @@ def _q_against_optimum(run_dir, config):
     return extra
 
 
-add_arguments, _config_from_args, run, resume, build_agent, make_env = dqn_run.experiment_protocol(
-    "nchain-dqn", Config, processor_for=_processor, extra_for=_q_against_optimum)
-
-
-def config_from_args(args) -> Config:
-    import gymnasium as gym
-
-    config = _config_from_args(args)
-    space = gym.make(config.env).observation_space
-    if not isinstance(space, gym.spaces.Discrete):
-        raise ConfigError(f"nchain-dqn needs a Discrete-observation env (one-hot input), but {config.env} "
-                          f"observes {space}; pass --env NChain-v0")
-    return config
+EXPERIMENT = dqn_experiment(
+    "nchain-dqn", "keras-rl DQNAgent on NChain (one-hot, eps annealing, replay, target net) vs Q*", Config,
+    "keras-rl DQNAgent", processor_for=processor, extra_for=q_against_optimum, check=check,
+)

@@ -13,14 +13,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+from reproduce.experiments import Experiment, Report
+from reproduce.options import POSITIVE, option
+from reproduce.runs import RunDir, atomic_write, write_csv, write_json
 
-from reproduce.runs import ConfigError, RunDir, atomic_write, write_csv, write_json
-
-DESCRIPTION = "the tutorial's Keras Q-network on NChain (Dense 10 sigmoid, Adam, 1M online updates)"
-EXPERIMENT = "nchain-keras"
-PUBLISHED_Q = [[62.73, 61.35], [66.32, 62.27], [70.83, 63.26], [76.64, 64.76], [84.51, 66.50]]
+NAME = "nchain-keras"
 EXTRA_COLUMNS = ("episode", "total_steps", "avg_reward_per_step", "eps")
 
 
@@ -30,52 +27,28 @@ class Config:
 
     seed: int = 0
     """seeds numpy's RandomState (actions), the env (slips) and TF (initial weights)"""
-    episodes: int = 1000
-    """training episodes (the tutorial: 1000)"""
-    steps_per_episode: int = 1000
-    """steps per episode (NChain-v0's time limit: 1000)"""
+    episodes: int = option(1000, "training episodes (the tutorial: 1000)", check=POSITIVE)
+    steps_per_episode: int = option(1000, "steps per episode (NChain-v0's time limit: 1000)", check=POSITIVE)
     slip: float = 0.2
     """NChain slip probability (NChain-v0: 0.2)"""
 
 
-def add_arguments(parser) -> None:
-    defaults = Config()
-    parser.add_argument("--episodes", default=str(defaults.episodes),
-                        help=f"training episodes (default {defaults.episodes})")
-    parser.add_argument("--steps-per-episode", default=str(defaults.steps_per_episode),
-                        help=f"steps per episode (default {defaults.steps_per_episode}, as NChain-v0)")
-
-
-def _positive_int(name: str, text) -> int:
-    try:
-        value = int(str(text))
-    except ValueError:
-        value = None
-    if value is None or value <= 0:
-        raise ConfigError(f"{name} must be a positive integer, got {text!r}; pass e.g. {name} 1000")
-    return value
-
-
-def config_from_args(args) -> Config:
-    return Config(
-        seed=int(args.seed),
-        episodes=_positive_int("--episodes", args.episodes),
-        steps_per_episode=_positive_int("--steps-per-episode", args.steps_per_episode),
-    )
-
-
 def run(config: Config, run_dir) -> dict:
+    import numpy as np
+    import pandas as pd
+
     from callbacks.monitor import MonitorWriter
     from reproduce.envs import NCHAIN_ID, episode_return, policy_string, solve
     from reproduce.keras_qnet import FastQNet, published_streams
+    from reproduce.report.published import PUBLISHED_KERAS_Q
 
     start = time.perf_counter()
-    rundir = RunDir(run_dir, EXPERIMENT, config, config.seed).start()
+    rundir = RunDir(run_dir, NAME, config, config.seed).start()
     steps = config.steps_per_episode
     streams = published_streams(config.seed, config.episodes, steps, config.slip)
     net = FastQNet(config.seed, steps)
-    meta = {"env_id": NCHAIN_ID, "experiment": EXPERIMENT, "seed": config.seed}
-    with MonitorWriter(rundir.file("episodes.csv"), EXTRA_COLUMNS, meta) as log:
+    meta = {"env_id": NCHAIN_ID, "experiment": NAME, "seed": config.seed}
+    with MonitorWriter(rundir.episodes, EXTRA_COLUMNS, meta) as log:
         def on_episode(i, rewards, eps):
             total = float(rewards.sum(dtype=np.float64))
             log.write(total, steps, episode=i, total_steps=(i + 1) * steps,
@@ -84,19 +57,19 @@ def run(config: Config, run_dir) -> dict:
         result = net.train(streams, on_episode)
 
     q = result.q_table
-    write_csv(rundir.file("q_table.csv"), pd.DataFrame(
+    write_csv(rundir.q_table, pd.DataFrame(
         {"state": np.arange(len(q)), "q_forward": q[:, 0], "q_backward": q[:, 1]}))
     solution = solve(slip=config.slip, steps=steps)
     policy = q.argmax(axis=1)  # ties -> forward, like np.argmax in the published code
     expected = episode_return(policy, slip=config.slip, steps=steps)
     avg = result.episode_rewards / steps
-    plot = plot_reward_per_step(avg, rundir.file("reward_per_step.png"), config.seed)
+    plot = plot_reward_per_step(avg, rundir.reward_plot, config.seed)
     summary = {
-        "experiment": EXPERIMENT, "env_id": NCHAIN_ID, "seed": config.seed,
+        "experiment": NAME, "env_id": NCHAIN_ID, "seed": config.seed,
         "episodes": config.episodes, "steps_per_episode": steps, "steps": config.episodes * steps,
         "implementation": "FastQNet (one XLA-compiled tf.while_loop per episode, tf-keras model)",
         "q_table": q, "q_star": solution.q, "max_abs_q_error": float(np.abs(q - solution.q).max()),
-        "max_abs_diff_published_q": float(np.abs(q - np.array(PUBLISHED_Q)).max()),
+        "max_abs_diff_published_q": float(np.abs(q - np.array(PUBLISHED_KERAS_Q)).max()),
         "policy": policy_string(policy), "all_forward": bool((policy == 0).all()),
         "expected_return": expected, "optimal_return": solution.optimal_return,
         "regret": solution.optimal_return - expected,
@@ -104,7 +77,7 @@ def run(config: Config, run_dir) -> dict:
         "train_time_s": result.seconds, "plot": plot.name,
         "wall_time_s": time.perf_counter() - start,
     }
-    write_json(rundir.file("summary.json"), summary)
+    write_json(rundir.summary, summary)
     rundir.finish(wall_time_s=summary["wall_time_s"])
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in summary.items()
             if k in ("max_abs_q_error", "policy", "expected_return", "wall_time_s")}
@@ -112,6 +85,7 @@ def run(config: Config, run_dir) -> dict:
 
 def plot_reward_per_step(avg_reward_per_step, path: Path, seed: int) -> Path:
     """The tutorial's figure: average reward per step against episode."""
+    import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -127,3 +101,17 @@ def plot_reward_per_step(avg_reward_per_step, path: Path, seed: int) -> Path:
     with atomic_write(path, "wb") as handle:
         fig.savefig(handle, format="png", dpi=110)
     return Path(path)
+
+
+def published(runs) -> list[dict]:
+    from reproduce.report.published import keras_q_values
+
+    return keras_q_values(runs)
+
+
+EXPERIMENT = Experiment(
+    NAME, "the tutorial's Keras Q-network on NChain (Dense 10 sigmoid, Adam, 1M online updates)", Config, run,
+    Report("Keras Q-network (tutorial)", published=published),
+    differences=("one XLA-compiled graph per episode replays exactly the published loop's random draws; "
+                 "reproduce.keras_qnet lists every difference from the published loop",),
+)

@@ -1,0 +1,67 @@
+"""The one greedy evaluator, and its one seed convention.
+
+Runs, periodic solve checks, ``reproduce evaluate``, the tabular CartPole baseline and the
+benchmarks all evaluate through :func:`greedy_episodes`: ``episodes`` copies of the env,
+reset with seeds ``seed, seed + 1, ...``, stepped in lockstep, and one batched call picks all
+their actions. A run with seed ``s`` evaluates at :func:`eval_seed` ``(s)``, so
+``reproduce evaluate RUN_DIR`` replays exactly the episodes of the run's ``eval.csv``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import gymnasium as gym
+import numpy as np
+
+EVAL_SEED_BASE = 1_000_000
+
+
+def eval_seed(run_seed: int) -> int:
+    """The first reset seed of a run's greedy test episodes (apart from every training seed)."""
+    return EVAL_SEED_BASE + 1000 * int(run_seed)
+
+
+def greedy_episodes(choose: Callable[[list], Sequence[int]], env_id: str, episodes: int, seed: int,
+                    observe: Callable = np.asarray, window: int = 1) -> list[tuple[float, int]]:
+    """Play ``episodes`` episodes; return ``[(return, length)]`` in reset-seed order.
+
+    ``choose(states)`` gets one state per running episode, each the last ``window`` observed
+    observations (``observe(obs)``, zeros before the first), and returns their actions.
+    """
+    envs = [gym.make(env_id) for _ in range(episodes)]
+    recent = []
+    for i, env in enumerate(envs):
+        first = observe(env.reset(seed=seed + i)[0])
+        recent.append([np.zeros_like(first)] * (window - 1) + [first])
+    returns, lengths = np.zeros(episodes), np.zeros(episodes, dtype=int)
+    active = list(range(episodes))
+    while active:
+        actions = choose([recent[i] for i in active])
+        still = []
+        for i, action in zip(active, actions):
+            obs, reward, terminated, truncated, _ = envs[i].step(action)
+            returns[i] += reward
+            lengths[i] += 1
+            recent[i] = (recent[i] + [observe(obs)])[-window:]
+            if not (terminated or truncated):
+                still.append(i)
+        active = still
+    for env in envs:
+        env.close()
+    return [(float(r), int(n)) for r, n in zip(returns, lengths)]
+
+
+def keras_rl_episodes(agent, env_id: str, episodes: int, seed: int) -> list[tuple[float, int]]:
+    """Greedy episodes of a keras-rl Q-agent: its processor, window and ``test_policy``, batched."""
+    agent.training = False
+    agent._on_test_begin()  # keras-rl's own hook before test episodes (FastDQNAgent syncs its weights here)
+    proc = agent.processor
+
+    def choose(states):
+        q = agent.compute_batch_q_values(states)
+        actions = [agent.test_policy.select_action(q_values=row) for row in q]
+        return actions if proc is None else [proc.process_action(a) for a in actions]
+
+    observe = np.asarray if proc is None else (lambda o: np.asarray(proc.process_observation(o)))
+    return greedy_episodes(choose, env_id, episodes, seed, observe, agent.memory.window_length)

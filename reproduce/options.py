@@ -1,0 +1,165 @@
+"""Experiment options, declared once on a ``Config`` dataclass's fields.
+
+A field made with :func:`option` is a command-line option: its type, default, one-line help
+and check are the single declaration behind ``reproduce run NAME --help``, ``reproduce list``,
+every validation error, ``config.json`` and the options a sweep passes through. A field made
+with :func:`nested` holds a nested config whose own :func:`option` fields become options too
+(``--policy`` sets ``dqn.policy.name``). Fields made with plain ``dataclasses.field`` are
+settings of the published algorithm, recorded in ``config.json`` but not options.
+
+Imports nothing heavy: ``reproduce list`` and ``--help`` must answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from reproduce.runs import ConfigError
+
+
+@dataclass(frozen=True)
+class Check:
+    """A value rule and the words an error uses for it (``expects a positive integer``)."""
+
+    expects: str
+    ok: Callable[[object], bool]
+
+
+POSITIVE = Check("a positive integer", lambda v: v > 0)
+NON_NEGATIVE = Check("an integer >= 0", lambda v: v >= 0)
+PROBABILITY = Check("a number in [0, 1]", lambda v: 0.0 <= v <= 1.0)
+
+
+def _env_known(env_id: str) -> bool:
+    import gymnasium as gym
+
+    return env_id in gym.registry
+
+
+ENV_ID = Check("a registered gymnasium env id", _env_known)
+
+
+def option(default, help: str, *, check: Check | None = None, choices: tuple | None = None,
+           flag: str | None = None):
+    """A config field that is also a command-line option (``--name-with-dashes`` unless ``flag``)."""
+    return field(default=default, metadata={"help": help, "check": check, "choices": choices, "flag": flag})
+
+
+def nested(factory: Callable[[], object]):
+    """A nested config field whose own :func:`option` fields are options of the experiment too."""
+    return field(default_factory=factory, metadata={"nested": True})
+
+
+@dataclass(frozen=True)
+class Option:
+    path: tuple[str, ...]
+    flag: str
+    type: type
+    default: object
+    help: str
+    check: Check | None
+    choices: tuple | None
+
+    def expects(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(map(str, self.choices))
+        if self.check:
+            return self.check.expects
+        return {int: "an integer", float: "a number", bool: "true or false"}.get(self.type, "a string")
+
+    def error(self, got) -> ConfigError:
+        example = self.choices[0] if self.choices else self.default
+        return ConfigError(f"{self.flag} expects {self.expects()}, got {got!r}; e.g. {self.flag} {example}")
+
+    def convert(self, text):
+        """The typed value of ``text`` (a string from the command line, or a value from Python)."""
+        if self.type is bool:
+            if isinstance(text, bool):
+                return text
+            raise self.error(text)
+        if isinstance(text, bool) or (self.type is int and isinstance(text, float)):
+            raise self.error(text)
+        try:
+            value = self.type(text)
+        except (TypeError, ValueError):
+            raise self.error(text) from None
+        if self.type is int and isinstance(text, str) and str(value) != text.strip().lstrip("+"):
+            raise self.error(text)
+        if (self.choices and value not in self.choices) or (self.check and not self.check.ok(value)):
+            raise self.error(text)
+        return value
+
+
+def options(cls) -> list[Option]:
+    """Every option of config class ``cls``, nested ones included, with ``cls()``'s defaults."""
+    return _walk(cls, cls(), ())
+
+
+def _walk(cls, defaults, prefix) -> list[Option]:
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        value = getattr(defaults, f.name)
+        if f.metadata.get("nested"):
+            out += _walk(type(value), value, prefix + (f.name,))
+        elif "help" in f.metadata:
+            flag = f.metadata["flag"] or "--" + f.name.replace("_", "-")
+            out.append(Option(prefix + (f.name,), flag, hints[f.name], value, f.metadata["help"],
+                              f.metadata["check"], f.metadata["choices"]))
+    return out
+
+
+def add_arguments(parser: argparse.ArgumentParser, cls) -> None:
+    """One argparse option per config option; values stay raw until :func:`from_args` checks them."""
+    for opt in options(cls):
+        help_text = f"{opt.help} (default {opt.default})"
+        if opt.type is bool:
+            parser.add_argument(opt.flag, dest=_dest(opt), action=argparse.BooleanOptionalAction,
+                                default=None, help=help_text)
+        else:
+            parser.add_argument(opt.flag, dest=_dest(opt), default=None, metavar=opt.flag[2:].upper(),
+                                help=help_text)
+
+
+def _dest(opt: Option) -> str:
+    return "opt__" + "__".join(opt.path)
+
+
+def from_args(cls, args: argparse.Namespace, **values):
+    """``cls()`` with every option given on the command line (and ``values``), checked."""
+    config = cls(**values)
+    for opt in options(cls):
+        given = getattr(args, _dest(opt), None)
+        if given is not None:
+            config = _replace(config, opt.path, opt.convert(given))
+    return validate(config)
+
+
+def validate(config):
+    """Check every option's value of ``config`` (also for configs built in Python); return it."""
+    for opt in options(type(config)):
+        value = _get(config, opt.path)
+        if opt.convert(value) != value:
+            raise opt.error(value)
+    return config
+
+
+def describe(config) -> str:
+    """``flag=value`` for every option: what ``reproduce list`` prints."""
+    return ", ".join(f"{opt.flag[2:]}={_get(config, opt.path)}" for opt in options(type(config)))
+
+
+def _get(config, path):
+    for name in path:
+        config = getattr(config, name)
+    return config
+
+
+def _replace(config, path, value):
+    if len(path) == 1:
+        return dataclasses.replace(config, **{path[0]: value})
+    return dataclasses.replace(config, **{path[0]: _replace(getattr(config, path[0]), path[1:], value)})
