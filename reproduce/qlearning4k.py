@@ -23,17 +23,21 @@ algorithm:
    ``randint(3)`` only when exploring), replay batches from ``random.Random(seed).sample``.
    None depends on the network: exploring depends on the draw and the epsilon schedule, and
    ``sample``'s draws depend only on the memory's length, which grows by one per step
-   (9 per epoch) up to 1000. So they can be drawn first: same seed, same draws.
+   (9 per epoch) up to ``memory_size``. So they can be drawn first: same seed, same draws.
 2. The memory keeps every transition (``(row, col, basket, a, basket', r)``, canvases rendered
    in-graph); a sampled memory position maps to its global step, which is the FIFO list exactly.
 3. Before the memory holds a batch the graph still computes an update, multiplied by zero
    (``w - 0.2 * 0 == w`` exactly); upstream skips it.
 4. XLA fuses float32 ops differently from the per-op kernels: rounding-level differences only.
 
+Kept as upstream: epsilon is decreased by repeated float subtraction while ``epsilon > 0.1``; for
+1000 epochs it lands at ``0.1 - 1e-14`` after 500 epochs and stays, but other ``nb_epoch`` values
+can overshoot by one step (20 epochs: ``0.1 + 1e-16`` -> ``0.01``).
+
 Differences from upstream in both paths: the legacy SGD gets ``learning_rate=0.2`` (tf-keras's
 current ``SGD(lr=.2)`` pops ``lr`` with a log warning and trains at 0.01); the RNGs are seeded
 instances (upstream used the global, unseeded ``np.random`` for the game and epsilon alike and
-Python's global ``random`` for replay, on Python 2); the game is ``Catch-v0`` (same rules, its own
+Python's global ``random`` for replay); the game is ``Catch-v0`` (same rules, its own
 ``np_random``); ``nb_frames`` is 1 as in the README; ``observe``, ``checkpoint`` and
 ``reset_memory`` (which raises AttributeError upstream: ``self.exp_replay``) are not offered.
 """
