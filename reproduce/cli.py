@@ -239,7 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser().parse_args(argv)
+    if argv and argv[0] in ("run", "sweep"):  # options may come before NAME: their own parsers read them
+        args = argparse.Namespace(command=argv[0], argv=argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
     commands = {
         "doctor": _doctor,
         "list": _list,

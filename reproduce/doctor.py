@@ -40,6 +40,8 @@ def main() -> int:
     try:
         from reproduce import compat
         from reproduce.runs import library_versions
+
+        compat.apply()  # import TensorFlow and keras-rl now, so every fix runs before it is listed
     except Exception as exc:  # noqa: BLE001 - the doctor reports any import failure
         print(f"doctor: FAILED importing reproduce: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -17,8 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from reproduce.runs import ConfigError, RunDir, is_complete, write_csv
 
 SINGLE_THREAD_ENV = {
@@ -158,8 +156,10 @@ def make_executor(name: str = "local", workers: int = 2, address: str | None = N
     raise ConfigError(f"unknown executor {name!r}; expected 'local' or 'ray'")
 
 
-def sweep(jobs: list[Job], executor=None, summary_path: Path | None = None, progress=None) -> pd.DataFrame:
-    """Run ``jobs``; write a summary CSV (one row per job, errors included) and return it."""
+def sweep(jobs: list[Job], executor=None, summary_path: Path | None = None, progress=None):
+    """Run ``jobs``; write a summary CSV (one row per job, errors included) and return it as a DataFrame."""
+    import pandas as pd
+
     executor = executor or LocalExecutor()
     results = executor.map(jobs, progress=progress)
     frame = pd.DataFrame([{

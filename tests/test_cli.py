@@ -1,3 +1,8 @@
+import json
+
+import pytest
+
+
 def test_doctor_exits_zero(cli):
     result = cli("doctor")
     assert result.returncode == 0, result.stderr[-2000:]
@@ -25,3 +30,94 @@ def test_list_shows_every_experiment(cli):
     for name in ("nchain-tabular", "cartpole-tabular", "nchain-keras", "nchain-dqn", "cartpole-dqn",
                  "cartpole-dqn-tuned"):
         assert name in result.stdout
+
+
+def quiet_cli(*args):
+    """The CLI as a user runs it: no log-level variable set by the test."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run([sys.executable, "-m", "reproduce", *map(str, args)], capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, env=env, timeout=300)
+
+
+def test_help_list_and_usage_errors_import_neither_tensorflow_nor_pandas():
+    import subprocess
+    import sys
+
+    code = ("import sys, reproduce.cli as c\n"
+            "for argv in (['list'], ['run', 'nchain-dqn', '--help'], ['sweep', '--help'], "
+            "['run', 'cartpole-dqn', '--steps', '0'], ['sweep', 'nchain-tabular', '--rounds', 'x']):\n"
+            "    try:\n        c.main(argv)\n    except SystemExit:\n        pass\n"
+            "print(sorted(m for m in ('tensorflow', 'pandas', 'rl') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr[-2000:]
+
+
+def test_no_tensorflow_startup_lines_reach_the_terminal(tmp_path):
+    result = quiet_cli("doctor")
+    assert result.returncode == 0, result.stderr[-2000:]
+    noise = [ln for ln in result.stderr.splitlines() if "cuInit" in ln or "absl::InitializeLog" in ln
+             or "oneDNN custom operations" in ln or "cudart_stub" in ln]
+    assert noise == []
+
+
+def test_option_errors_name_the_option_and_an_example(cli, tmp_path):
+    result = cli("run", "nchain-tabular", "--rounds", "-3", "--out", tmp_path / "x")
+    assert result.returncode == 2 and not (tmp_path / "x").exists()
+    assert result.stderr.strip().splitlines() == ["error: --rounds expects a positive integer, got '-3'; "
+                                                  "e.g. --rounds 100"]
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["sweep", "nchain-tabular", "--seeds", "2", "--out", "{out}", "--", "--rounds", "0"],
+     "--rounds expects a positive integer, got '0'"),
+    (["sweep", "--seeds", "2", "nchain-tabular", "--out", "{out}", "--bogus", "3"],
+     "unrecognized arguments: --bogus 3"),
+    (["sweep", "nchain-tabulr", "--out", "{out}"], "unknown experiment 'nchain-tabulr'"),
+    (["sweep", "cartpole-tabular", "--out", "{out}", "--rule", "textbook"], "unrecognized arguments: --rule"),
+    (["sweep", "nchain-tabular", "--workers", "0", "--out", "{out}"],
+     "--workers: expected a positive integer"),
+])
+def test_sweep_misuse_is_one_line_exit_2_and_writes_nothing(cli, tmp_path, argv, fragment):
+    out = tmp_path / "sweep"
+    result = cli(*[a.format(out=out) for a in argv])
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0], lines
+    assert not out.exists()
+
+
+def test_sweep_takes_options_before_or_after_name_and_passes_run_options(cli, tmp_path):
+    out = tmp_path / "sweep"
+    result = cli("sweep", "--workers", "2", "nchain-tabular", "--seeds", "2", "--out", out, "--",
+                 "--rounds", "2", "--episodes", "3")
+    assert result.returncode == 0, result.stderr[-2000:]
+    for seed in (0, 1):
+        config = json.loads((out / f"seed{seed}" / "config.json").read_text())
+        assert (config["rounds"], config["episodes"], config["seed"]) == (2, 3, seed)
+    assert (out / "sweep_summary.csv").exists()
+
+
+def test_a_second_writer_of_a_run_directory_gets_a_one_line_error(tmp_path):
+    from reproduce.runs import ConfigError, RunDir
+
+    first = RunDir(tmp_path / "run", "nchain-tabular", {"seed": 0}, 0).start()
+    with pytest.raises(ConfigError, match="being written by another process"):
+        RunDir(tmp_path / "run", "nchain-tabular", {"seed": 0}, 0).start()
+    first.finish()
+    RunDir(tmp_path / "run", "nchain-tabular", {"seed": 0}, 0).start().finish()  # free again
+
+
+def test_every_experiment_is_an_experiment_whose_options_round_trip():
+    from reproduce import experiments, options
+
+    for name in experiments.names():
+        experiment = experiments.get(name)
+        assert isinstance(experiment, experiments.Experiment) and experiment.name == name
+        config = experiment.config()
+        assert options.validate(config) is config
+        for opt in options.options(experiment.config):
+            assert opt.convert(str(opt.default) if opt.type is not bool else opt.default) == opt.default

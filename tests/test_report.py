@@ -8,8 +8,10 @@ import pytest
 
 from callbacks.monitor import MonitorWriter
 from reproduce import report
+from reproduce.report import cartpole_table, collect, nchain_table, published_vs_reproduced, tidy
+from reproduce.report.published import PUBLISHED_KERAS_Q, verdict
 from reproduce.runs import RunDir, write_csv, write_json
-from reproduce.stats import mean_ci, wilson_ci
+from reproduce.stats import binomial_range, mean_ci, prediction_interval, wilson_ci
 
 
 def make_run(root, experiment, seed, summary, config=None, episodes=(), q_table=None, sub=""):
@@ -41,7 +43,7 @@ def results(tmp_path):
         make_run(tmp_path, "nchain-tabular", seed, tabular_summary("tutorial", w,
                  {"naive": 100.0 + seed, "greedy_q": 50.0, "eps_greedy_q": 10.0 * (seed + 1)}),
                  {"rule": "tutorial"}, sub="tutorial")
-    q_star = report.np.array(report.PUBLISHED_KERAS_Q)
+    q_star = np.array(PUBLISHED_KERAS_Q)
     for seed, shift in enumerate([-1.0, 0.0, 1.0]):
         make_run(tmp_path, "nchain-keras", seed,
                  {"max_abs_q_error": 1.0 + seed, "policy": "FFFFF", "expected_return": 3663.69,
@@ -55,15 +57,15 @@ def results(tmp_path):
 
 
 def test_tidy_table_has_one_row_per_experiment_agent_seed(results):
-    table = report.tidy(report.collect(results / "runs"))
+    table = tidy(collect(results / "runs"))
     assert len(table) == 2 * 3 + 3 + 2
     row = table[(table.experiment == "nchain-tabular") & (table.seed == 1) & (table.method == "naive")]
     assert row.wins.item() == 3 and row.regret.item() == 101.0
 
 
 def test_published_vs_reproduced_cells(results):
-    collection = report.collect(results / "runs")
-    published = report.published_vs_reproduced(collection.runs, report.tidy(collection))
+    collection = collect(results / "runs")
+    published = published_vs_reproduced(collection)
     naive = published.iloc[0]
     low, high = wilson_ci(4, 20)  # 1 + 3 naive wins out of 20 pooled rounds
     assert naive.reproduced == "20.0 per 100 (4/20 rounds)"
@@ -80,13 +82,13 @@ def test_published_vs_reproduced_cells(results):
 
 
 def test_nchain_and_cartpole_tables(results):
-    table = report.tidy(report.collect(results / "runs"))
-    nchain = report.nchain_table(table).set_index("agent")
+    table = tidy(collect(results / "runs"))
+    nchain = nchain_table(table).set_index("agent")
     m, lo, hi = mean_ci([10.0, 20.0])
     assert nchain.loc["eps_greedy_q (tutorial rule)", "regret vs 3663.69"] == f"{m:.1f} [{lo:.1f}, {hi:.1f}]"
     assert nchain.loc["Keras Q-network (tutorial)", "max |Q - Q*|"] == "2.00 [{:.2f}, {:.2f}]".format(
         *mean_ci([1.0, 2.0, 3.0])[1:])
-    cart = report.cartpole_table(table).iloc[0]
+    cart = cartpole_table(table).iloc[0]
     assert cart["solve rate"] == "1/2"
     assert cart["steps to solve (solved seeds)"] == "40000"
 
@@ -98,7 +100,7 @@ def test_nchain_and_cartpole_tables(results):
     (7.25, 4.0, 6.0, "outside: published is 1.25 above the interval"),
 ])
 def test_verdict(published, low, high, expected):
-    assert report.verdict(published, low, high) == expected
+    assert verdict(published, low, high) == expected
 
 
 def test_build_writes_report_csvs_and_plots_and_names_bad_runs(results):
@@ -137,16 +139,16 @@ def test_cli_report_builds(cli, results):
 
 
 def test_one_run_intervals_against_known_values():
-    assert report.binomial_range(0.5, 100) == (40, 60)
-    low, high = report.prediction_interval([1.0, 2.0, 3.0])
+    assert binomial_range(0.5, 100) == (40, 60)
+    low, high = prediction_interval([1.0, 2.0, 3.0])
     half = 4.302652729911275 * 1.0 * (4 / 3) ** 0.5  # t(0.975, 2) * sd * sqrt(1 + 1/n)
     assert low == pytest.approx(2 - half) and high == pytest.approx(2 + half)
 
 
 def test_published_win_count_gets_a_one_run_verdict(results):
-    collection = report.collect(results / "runs")
-    published = report.published_vs_reproduced(collection.runs, report.tidy(collection))
+    collection = collect(results / "runs")
+    published = published_vs_reproduced(collection)
     eps = published[published.published == "wins of eps_greedy_q out of 100 rounds"].iloc[0]
-    low, high = report.binomial_range(12 / 20, 100)
+    low, high = binomial_range(12 / 20, 100)
     assert eps.one_run_95 == f"[{low}, {high}]"
     assert low <= 65 <= high and eps.one_run_verdict == "inside"
