@@ -1,113 +1,25 @@
 """Capture and restore the full state of a keras-rl agent as plain arrays plus JSON.
 
-What is captured: online and target weights, the optimizer's weights (the real optimizer
-inside keras-rl's ``AdditionalUpdatesOptimizer`` for soft target updates), the global step,
-the policy's schedule position, optionally the replay memory (``SequentialMemory``'s
-deques, with each element's scalar type so replayed batches are bit-identical), the Python
-``random`` and numpy global RNG states, TensorFlow's graph seed, and the env's RNGs and
-plain attributes (so an episode can continue exactly where it stopped).
+The agent itself is captured part by part, as :data:`callbacks.parts.AGENT_PARTS` lists for
+its type (weights, optimizers, memory, exploration noise, CEM's search state, ...). Around
+it: the global step, the policy's schedule position, the Python ``random`` and numpy global
+RNG states, TensorFlow's graph seed, and the env's RNGs and plain attributes (so an episode
+can continue exactly where it stopped).
 """
 
 from __future__ import annotations
 
 import random
-from collections import deque
 
 import numpy as np
 
+from callbacks.parts import SCALAR_TYPES, agent_type, parts_for, unwrap_optimizer
 from callbacks.store import CheckpointError, CheckpointFormatError, CheckpointMismatchError
 
-# Scalar types a replay memory holds, by name: restored with the same type so numpy's
-# dtype promotion (float32 vs float64 batches) is the same after a reload.
-_SCALAR_TYPES = {
-    "float": float, "int": int, "bool": bool, "float32": np.float32, "float64": np.float64,
-    "int64": np.int64, "int32": np.int32, "bool_": np.bool_, "uint8": np.uint8,
-}
-_MEMORY_FIELDS = (
-    "observations", "actions", "rewards", "terminals", "recent_observations", "recent_terminals",
-)
 
-
-# ---------------------------------------------------------------- weights and optimizer
 def real_optimizer(agent):
-    """The optimizer that holds the slots (unwraps keras-rl's AdditionalUpdatesOptimizer)."""
-    optimizer = agent.trainable_model.optimizer
-    return getattr(optimizer, "optimizer", optimizer)
-
-
-def build_optimizer_slots(agent) -> None:
-    """Create the optimizer's slot variables now (graph mode creates them lazily on first train)."""
-    model = agent.trainable_model
-    if getattr(model, "train_function", None) is None:
-        model._make_train_function()
-
-
-def _weights(prefix: str, values: list) -> dict[str, np.ndarray]:
-    return {f"{prefix}/{i:03d}": np.asarray(v) for i, v in enumerate(values)}
-
-
-def _collect(arrays: dict, prefix: str) -> list[np.ndarray]:
-    keys = sorted(k for k in arrays if k.startswith(prefix + "/"))
-    return [arrays[k] for k in keys]
-
-
-def _check_shapes(what: str, saved: list[np.ndarray], current: list[np.ndarray]):
-    got = [tuple(a.shape) for a in saved]
-    want = [tuple(np.shape(a)) for a in current]
-    if got != want:
-        raise CheckpointMismatchError(
-            f"the checkpoint's {what} has shapes {got}, but this agent's {what} has {want}: "
-            f"it was saved from a model of another shape; rebuild the agent with the checkpoint's config"
-        )
-
-
-# ---------------------------------------------------------------- memory
-def _pack_sequence(values) -> tuple[np.ndarray, list[str] | None]:
-    """A deque as one array; scalars also return their type names for an exact restore."""
-    values = list(values)
-    if not values:
-        return np.zeros((0,)), []
-    if all(np.isscalar(v) or isinstance(v, np.generic) for v in values):
-        kinds = [type(v).__name__ for v in values]
-        unknown = sorted(set(kinds) - set(_SCALAR_TYPES))
-        if unknown:
-            raise TypeError(f"cannot checkpoint memory values of type {unknown}")
-        return np.asarray(values, dtype=np.float64 if any("float" in k for k in kinds) else np.int64), kinds
-    return np.stack([np.asarray(v) for v in values]), None
-
-
-def _unpack_sequence(array: np.ndarray, kinds: list[str] | None) -> list:
-    if kinds is None:
-        return [array[i] for i in range(len(array))]
-    if len(kinds) != len(array):
-        raise CheckpointFormatError(f"memory has {len(array)} values but {len(kinds)} type names")
-    return [_SCALAR_TYPES[k](v.item()) for k, v in zip(kinds, array)]
-
-
-def capture_memory(memory) -> tuple[dict, dict]:
-    state, arrays = {"class": type(memory).__name__, "types": {}}, {}
-    for field in _MEMORY_FIELDS:
-        array, kinds = _pack_sequence(getattr(memory, field))
-        arrays[f"memory/{field}"] = array
-        state["types"][field] = kinds
-    return state, arrays
-
-
-def restore_memory(memory, state: dict, arrays: dict) -> None:
-    if type(memory).__name__ != state.get("class"):
-        raise CheckpointMismatchError(
-            f"the checkpoint holds a {state.get('class')} replay memory, "
-            f"this agent has {type(memory).__name__}"
-        )
-    for field in _MEMORY_FIELDS:
-        current = getattr(memory, field)
-        values = _unpack_sequence(arrays[f"memory/{field}"], state["types"].get(field))
-        if current.maxlen is not None and len(values) > current.maxlen:
-            raise CheckpointMismatchError(
-                f"the checkpoint's memory holds {len(values)} {field}, more than this memory's limit "
-                f"{current.maxlen}; rebuild the agent with the checkpoint's config"
-            )
-        setattr(memory, field, deque(values, maxlen=current.maxlen))
+    """The optimizer that holds the slots of ``agent.trainable_model`` (DQN, SARSA)."""
+    return unwrap_optimizer(agent.trainable_model.optimizer)
 
 
 # ---------------------------------------------------------------- RNGs
@@ -225,8 +137,8 @@ def restore_env(env, state: dict, arrays: dict) -> None:
         for key, spec in layer_state["values"].items():
             if spec.get("array"):
                 value = arrays[f"env/{index}/{key}"].copy()
-            elif spec["type"] in _SCALAR_TYPES:
-                value = _SCALAR_TYPES[spec["type"]](spec["value"])
+            elif spec["type"] in SCALAR_TYPES:
+                value = SCALAR_TYPES[spec["type"]](spec["value"])
             else:
                 value = spec["value"]
             setattr(layer, key, value)
@@ -258,51 +170,72 @@ def current_eps(agent):
 
 # ---------------------------------------------------------------- the whole agent
 def capture_agent(agent, save_memory: bool = False) -> tuple[dict, dict]:
-    """Weights, optimizer, step, policy position and (optionally) memory: ``(state, arrays)``."""
-    arrays = {}
-    arrays.update(_weights("online", agent.model.get_weights()))
-    arrays.update(_weights("target", agent.target_model.get_weights()))
-    optimizer = real_optimizer(agent)
-    arrays.update(_weights("optimizer", optimizer.get_weights()))
+    """Every state part of ``agent`` (see :mod:`callbacks.parts`) plus its step: ``(state, arrays)``.
+
+    Raises :class:`callbacks.store.UnsupportedAgentError` for an agent type the table lacks.
+    """
+    parts = parts_for(agent)
     state = {
         "kind": "keras-rl",
         "agent_class": type(agent).__name__,
+        "agent_type": agent_type(agent),
         "agent_step": int(agent.step),
-        "policy": {"class": type(agent.policy).__name__, "eps": current_eps(agent)},
-        "optimizer": {"class": type(optimizer).__name__, "n_weights": len(optimizer.get_weights())},
-        "memory": None,
+        "policy": _policy_info(agent),
+        "parts": {},
     }
-    if save_memory:
-        memory_state, memory_arrays = capture_memory(agent.memory)
-        state["memory"] = memory_state
-        arrays.update(memory_arrays)
+    arrays = {}
+    for part in parts:
+        part_state, part_arrays = part.capture(agent, save_memory)
+        state["parts"][part.key] = part_state
+        arrays.update(part_arrays)
     return state, arrays
 
 
+def _policy_info(agent) -> dict | None:
+    policy = getattr(agent, "policy", None)
+    return None if policy is None else {"class": type(policy).__name__, "eps": current_eps(agent)}
+
+
+def _saved_parts(state: dict) -> dict:
+    parts = state.get("parts")
+    if parts is None:  # written before the parts table: a DQN checkpoint with these at the top level
+        parts = {"online": {}, "target": {}, "optimizer": state.get("optimizer"),
+                 "memory": state.get("memory")}
+    return parts
+
+
 def restore_agent(agent, state: dict, arrays: dict) -> None:
-    """Load weights, optimizer state and (if saved) memory into a compiled agent of the same shape."""
+    """Load every saved part into a compiled agent of the same type and shape.
+
+    Everything is checked before anything is changed: a checkpoint of another agent type or
+    network shape raises :class:`CheckpointMismatchError` and leaves the agent as it was.
+    """
     if state.get("kind") != "keras-rl":
         raise CheckpointFormatError(
             f"this checkpoint holds {state.get('kind')!r} state, not a keras-rl agent"
         )
-    if state.get("agent_class") != type(agent).__name__:
+    parts = parts_for(agent)
+    saved_type = state.get("agent_type") or state.get("agent_class")
+    if saved_type != agent_type(agent) and state.get("agent_class") != type(agent).__name__:
         raise CheckpointMismatchError(
-            f"the checkpoint holds a {state.get('agent_class')}, the agent given is a {type(agent).__name__}"
+            f"the checkpoint holds a {state.get('agent_class')}, the agent given is a "
+            f"{type(agent).__name__}; build a {state.get('agent_class')} to load it"
         )
     if not getattr(agent, "compiled", False):
         raise CheckpointError("compile the agent before loading a checkpoint into it (agent.compile(...))")
-    online, target = _collect(arrays, "online"), _collect(arrays, "target")
-    _check_shapes("online weights", online, agent.model.get_weights())
-    _check_shapes("target weights", target, agent.target_model.get_weights())
-    build_optimizer_slots(agent)
-    optimizer = real_optimizer(agent)
-    saved_opt = _collect(arrays, "optimizer")
-    if saved_opt:
-        _check_shapes("optimizer state", saved_opt, optimizer.get_weights())
-    agent.model.set_weights(online)
-    agent.target_model.set_weights(target)
-    if saved_opt:
-        optimizer.set_weights(saved_opt)
-    if state.get("memory") is not None:
-        restore_memory(agent.memory, state["memory"], arrays)
+    saved = _saved_parts(state)
+    for part in parts:
+        if part.key in saved:
+            part.check(agent, saved[part.key], arrays)
+    for part in parts:
+        if part.key in saved:
+            part.restore(agent, saved[part.key], arrays)
     agent.step = int(state["agent_step"])
+
+
+def continue_episode(agent, state: dict, arrays: dict) -> None:
+    """Put back the parts keras-rl's ``fit`` cleared when it (re)started the interrupted episode."""
+    saved = _saved_parts(state)
+    for part in parts_for(agent):
+        if part.episode and saved.get(part.key) is not None:
+            part.restore(agent, saved[part.key], arrays)

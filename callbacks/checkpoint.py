@@ -20,16 +20,17 @@ from pathlib import Path
 
 import reproduce.compat  # noqa: F401  (keras-rl2 compat fixes before rl is imported)
 from callbacks import agent_state
-from callbacks.episode import LOGGED_METRICS, EpisodeStats, metrics_names
+from callbacks.episode import EpisodeReader
+from callbacks.parts import agent_type
 from callbacks.store import (
     MARKER,
+    CheckpointWriteError,
     list_checkpoints,
     remove_stale_temps,
     step_of,
     write_checkpoint,
 )
 from callbacks.files import to_jsonable
-from rl.callbacks import Callback
 
 BEST_METRICS = ("episode_reward", "episode_length", "loss", "mean_q", "eps")
 
@@ -80,18 +81,23 @@ class ObservationTap:
         self._shadowed = {}
 
 
-class Checkpoint(Callback):
+class Checkpoint(EpisodeReader):
     """Save the full agent state every N steps/episodes and at train end; keep the last K + best.
 
-    ``resume`` is the :class:`callbacks.resume.ResumeState` of a resumed run (episode
-    numbering, the episode in progress). ``config`` and ``manifest`` are stored as JSON.
+    Works with every agent type in :data:`callbacks.parts.AGENT_PARTS` (others are refused at
+    train begin with :class:`callbacks.store.UnsupportedAgentError`). ``resume`` is the
+    :class:`callbacks.resume.ResumeState` of a resumed run; ``tracker`` the shared
+    :class:`callbacks.episode.EpisodeTracker` (episode numbering, the episode in progress,
+    the last finished episode's metrics). ``config`` and ``manifest`` are stored as JSON.
+    A save that fails (disk full) raises a one-line :class:`callbacks.store.CheckpointWriteError`
+    ending with ``resume_hint`` (default: ``resume with --resume <run directory>``).
     """
 
     def __init__(self, directory, every_steps: int | None = None, every_episodes: int | None = None,
                  keep_last: int | None = None, keep_best_by: str | None = None, best_mode: str = "max",
                  save_memory: bool = False, save_at_end: bool = True, config=None, manifest=None,
-                 resume=None):
-        super().__init__()
+                 resume=None, tracker=None, resume_hint: str | None = None):
+        super().__init__(tracker=tracker, resume=resume)
         self.directory = Path(directory)
         self.every_steps = _positive_or_none("every_steps", every_steps)
         self.every_episodes = _positive_or_none("every_episodes", every_episodes)
@@ -106,17 +112,16 @@ class Checkpoint(Callback):
         self.save_memory, self.save_at_end = bool(save_memory), bool(save_at_end)
         self.config, self.manifest = to_jsonable(config), to_jsonable(manifest)
         self.resume = resume
+        self.resume_hint = resume_hint
         self.saved: list[Path] = []
 
     # ------------------------------------------------------------ keras-rl hooks
     def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        agent_type(self.model)  # an agent type without a parts table fails now, not at the first save
         self.directory.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(self.directory)
-        resume = self.resume
-        self.episode = resume.episode if resume else 0  # episodes finished so far (global)
-        self.stats = EpisodeStats.from_json(resume.episode_in_progress) if resume else EpisodeStats()
-        self.last_episode = dict(resume.state.get("last_episode") or {}) if resume else {}
-        self._last_saved_step = resume.step if resume else None
+        self._last_saved_step = self.resume.step if self.resume else None
         self._pending = None
         self._tap = ObservationTap(self.env).install()
 
@@ -125,21 +130,15 @@ class Checkpoint(Callback):
             self._save()
 
     def on_step_end(self, step, logs=None):
-        logs = logs or {}
-        self.stats.add_step(logs.get("reward", 0.0), metrics_names(self.model), logs.get("metrics"))
+        super().on_step_end(step, logs)
         done = int(self.model.step) + 1  # keras-rl increments agent.step right after this hook
         if self.every_steps and done % self.every_steps == 0:
             self._pending = done
 
     def on_episode_end(self, episode, logs=None):
-        self.last_episode = {
-            "episode": self.episode, "episode_reward": self.stats.reward, "episode_length": self.stats.steps,
-            **{name: self.stats.mean(name) for name in LOGGED_METRICS},
-            "eps": agent_state.current_eps(self.model),
-        }
-        self.episode += 1
-        self.stats = EpisodeStats()
-        if self._pending is not None or (self.every_episodes and self.episode % self.every_episodes == 0):
+        super().on_episode_end(episode, logs)
+        finished = self.tracker.episode
+        if self._pending is not None or (self.every_episodes and finished % self.every_episodes == 0):
             self._save()
 
     def on_train_end(self, logs=None):
@@ -151,26 +150,30 @@ class Checkpoint(Callback):
 
     # ------------------------------------------------------------ saving
     def _save(self) -> Path:
-        agent = self.model
+        agent, tracker = self.model, self.tracker
         step = int(agent.step)
-        mid_episode = self.stats.steps > 0
+        mid_episode = tracker.stats.steps > 0
         state, arrays = agent_state.capture_agent(agent, save_memory=self.save_memory)
         rng_state, rng_arrays = agent_state.capture_rng()
         observation = self._tap.observation if mid_episode else None
         env_state, env_arrays = agent_state.capture_env(self.env, observation)
         arrays.update(rng_arrays)
         arrays.update(env_arrays)
-        metric = self.last_episode.get(self.keep_best_by) if self.keep_best_by else None
+        metric = tracker.last.get(self.keep_best_by) if self.keep_best_by else None
         state.update(
-            episode=self.episode,
-            episode_in_progress=self.stats.to_json() if mid_episode else None,
-            last_episode=to_jsonable(self.last_episode),
+            episode=tracker.episode,
+            episode_in_progress=tracker.stats.to_json() if mid_episode else None,
+            last_episode=to_jsonable(tracker.last),
             metric={"name": self.keep_best_by, "mode": self.best_mode, "value": metric},
             rng=rng_state, env=env_state, config=self.config, manifest=self.manifest,
         )
-        path = write_checkpoint(self.directory, step, state, arrays)
+        self._pending = None  # a failed save is not retried at every step
+        try:
+            path = write_checkpoint(self.directory, step, state, arrays, resume_hint=self.resume_hint)
+        except CheckpointWriteError:
+            self._tap.remove()  # the error ends fit, which then skips on_train_end
+            raise
         self.saved.append(path)
-        self._pending = None
         self._last_saved_step = step
         self._retain()
         return path

@@ -111,8 +111,13 @@ class ResumeCallback(Callback):
             self._continue_episode(agent_state.saved_observation(arrays))
 
     def _continue_episode(self, observation):
-        """The next ``env.reset()`` returns ``observation`` and leaves the env as restored."""
-        env = self.env
+        """The next ``env.reset()`` returns ``observation`` and leaves the env as restored.
+
+        ``fit`` calls ``agent.reset_states()`` between this hook and that reset, which clears
+        per-episode agent state (SARSA's window, the noise process's last value) and may draw
+        from numpy's RNG (DDPG/NAF reset their noise): the reset puts both back.
+        """
+        env, agent, state, arrays = self.env, self.model, self.resume.state, self.resume.arrays
         shadowed = vars(env).get("reset")
 
         def reset(*args, **kwargs):
@@ -120,6 +125,8 @@ class ResumeCallback(Callback):
                 vars(env).pop("reset", None)
             else:
                 env.reset = shadowed
+            agent_state.restore_rng(state["rng"], arrays)
+            agent_state.continue_episode(agent, state, arrays)
             return observation
 
         env.reset = reset
@@ -128,24 +135,31 @@ class ResumeCallback(Callback):
 def training_callbacks(run_dir, resume: ResumeState | None = None, every_steps: int | None = None,
                        every_episodes: int | None = None, keep_last: int | None = 3,
                        keep_best_by: str | None = "episode_reward", save_memory: bool = False,
-                       config=None, manifest=None, tensorboard: bool = False) -> list:
+                       config=None, manifest=None, tensorboard: bool = False,
+                       resume_hint: str | None = None, save_at_end: bool = True) -> list:
     """The standard callbacks of a run, in the order they must run.
 
-    ``RUN_DIR/episodes.csv`` (reward log), ``RUN_DIR/checkpoints/`` and, with
-    ``tensorboard=True``, ``RUN_DIR/tensorboard/``.
+    ``ResumeCallback`` (when resuming), one shared :class:`EpisodeTracker`, then its readers:
+    ``RUN_DIR/episodes.csv`` (reward log), ``RUN_DIR/tensorboard/`` (with ``tensorboard=True``)
+    and ``RUN_DIR/checkpoints/``. ``resume_hint`` ends the message of a failed save (e.g.
+    ``"reproduce run NAME --resume RUN_DIR"``).
     """
     from callbacks.checkpoint import Checkpoint
+    from callbacks.episode import EpisodeTracker
     from callbacks.reward_logger import RewardLogger
 
     run_dir = Path(run_dir)
+    tracker = EpisodeTracker(resume=resume)
     callbacks = [resume.callback()] if resume is not None else []
-    callbacks.append(RewardLogger(run_dir / "episodes.csv", resume=resume))
+    callbacks.append(tracker)
+    callbacks.append(RewardLogger(run_dir / "episodes.csv", resume=resume, tracker=tracker))
     if tensorboard:
         from callbacks.tensorboard import TensorBoardLogger
 
-        callbacks.append(TensorBoardLogger(run_dir / "tensorboard", resume=resume))
+        callbacks.append(TensorBoardLogger(run_dir / "tensorboard", resume=resume, tracker=tracker))
     callbacks.append(Checkpoint(run_dir / "checkpoints", every_steps=every_steps,
-                                every_episodes=every_episodes,
-                                keep_last=keep_last, keep_best_by=keep_best_by, save_memory=save_memory,
-                                config=config, manifest=manifest, resume=resume))
+                                every_episodes=every_episodes, keep_last=keep_last,
+                                keep_best_by=keep_best_by, save_memory=save_memory, save_at_end=save_at_end,
+                                config=config, manifest=manifest, resume=resume, tracker=tracker,
+                                resume_hint=resume_hint))
     return callbacks

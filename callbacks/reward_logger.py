@@ -23,10 +23,9 @@ from pathlib import Path
 
 import reproduce.compat  # noqa: F401  (keras-rl2 compat fixes before rl is imported)
 from callbacks import agent_state
-from callbacks.episode import LOGGED_METRICS, EpisodeStats, metrics_names
+from callbacks.episode import LOGGED_METRICS, EpisodeReader
 from callbacks.monitor import MonitorWriter, load_rewards, read_header
 from callbacks.files import atomic_write
-from rl.callbacks import Callback
 
 COLUMNS = ("episode", "total_steps", *LOGGED_METRICS, "eps")
 
@@ -59,17 +58,22 @@ def truncate_log(path, keep_before_episode: int) -> int:
     return len(kept)
 
 
-class RewardLogger(Callback):
-    """Append one row per episode to a Monitor-format CSV, flushed; continue it on resume."""
+class RewardLogger(EpisodeReader):
+    """Append one row per episode to a Monitor-format CSV, flushed; continue it on resume.
 
-    def __init__(self, path, resume=None, metadata: dict | None = None):
-        super().__init__()
+    The episode figures come from ``tracker`` (an :class:`callbacks.episode.EpisodeTracker`
+    earlier in the callback list), or from a private one when none is given.
+    """
+
+    def __init__(self, path, resume=None, metadata: dict | None = None, tracker=None):
+        super().__init__(tracker=tracker, resume=resume)
         self.path = Path(path)
         self.resume = resume
         self.metadata = dict(metadata or {})
         self.writer = None
 
     def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         resume = self.resume
         append = resume is not None and self.path.is_file() and self.path.stat().st_size > 0
@@ -80,23 +84,17 @@ class RewardLogger(Callback):
         if env_id:
             meta.setdefault("env_id", env_id)
         self.writer = MonitorWriter(self.path, extra_columns=COLUMNS, metadata=meta, append=append).open()
-        self.episode = resume.episode if resume else 0
-        self.stats = EpisodeStats.from_json(resume.episode_in_progress) if resume else EpisodeStats()
         self._batches = 0
 
     # keras-rl
-    def on_step_end(self, step, logs=None):
-        logs = logs or {}
-        self.stats.add_step(logs.get("reward", 0.0), metrics_names(self.model), logs.get("metrics"))
-
     def on_episode_end(self, episode, logs=None):
-        eps = agent_state.current_eps(self.model)
+        super().on_episode_end(episode, logs)
+        last = self.tracker.last
         self.writer.write(
-            self.stats.reward, self.stats.steps, episode=self.episode, total_steps=int(self.model.step),
-            **{name: self.stats.mean(name) for name in LOGGED_METRICS}, eps="" if eps is None else eps,
+            last["episode_reward"], last["episode_length"], episode=last["episode"],
+            total_steps=last["total_steps"], **{name: last[name] for name in LOGGED_METRICS},
+            eps="" if last["eps"] is None else last["eps"],
         )
-        self.episode += 1
-        self.stats = EpisodeStats()
 
     # plain Keras (model.fit): one row per epoch
     def on_train_batch_end(self, batch, logs=None):

@@ -56,7 +56,23 @@ class CheckpointFormatError(CheckpointError):
 
 
 class CheckpointMismatchError(CheckpointError):
-    """A good checkpoint that belongs to another env or a model of another shape."""
+    """A good checkpoint that belongs to another env, agent type or a model of another shape."""
+
+
+class CheckpointWriteError(CheckpointError):
+    """A save failed (disk full, quota, read-only, I/O error); nothing partial was left behind.
+
+    ``step`` is the step that was being saved, ``last_good`` the newest complete checkpoint
+    (None if there is none) and ``errno`` the OS error number.
+    """
+
+    def __init__(self, message, step=None, last_good=None, errno=None):
+        super().__init__(message)
+        self.step, self.last_good, self.errno = step, last_good, errno
+
+
+class UnsupportedAgentError(CheckpointError):
+    """The agent's type has no entry in the checkpoint's table of state parts."""
 
 
 def checkpoint_name(step: int) -> str:
@@ -78,15 +94,52 @@ def _digest(path: Path) -> dict:
     return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
-def write_checkpoint(directory, step: int, state: dict, arrays: dict[str, np.ndarray]) -> Path:
-    """Write one checkpoint atomically under ``directory`` and return its final path."""
+def write_checkpoint(directory, step: int, state: dict, arrays: dict[str, np.ndarray],
+                     resume_hint: str | None = None) -> Path:
+    """Write one checkpoint atomically under ``directory`` and return its final path.
+
+    An OS error while writing (``ENOSPC`` and the like) removes the temp directory and raises
+    a one-line :class:`CheckpointWriteError` naming the step, the directory, the last good
+    checkpoint and how to resume (``resume_hint``, default: ``--resume <run directory>``).
+    """
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     for key, value in arrays.items():
         if np.asarray(value).dtype.kind == "O":
             raise TypeError(f"checkpoint array {key!r} has dtype object; only plain arrays are saved")
+    try:
+        return _write(directory, step, state, arrays)
+    except OSError as exc:
+        raise _write_error(directory, step, exc, resume_hint) from None
+
+
+def _write_error(directory: Path, step: int, exc: OSError, resume_hint: str | None) -> CheckpointWriteError:
+    reason = exc.strerror or str(exc)
+    if exc.errno is not None:
+        reason = f"[Errno {exc.errno}] {reason}"
+    last = newest_complete(directory)
+    run_dir = directory.parent if directory.name == "checkpoints" else directory
+    hint = resume_hint or f"resume with --resume {run_dir}"
+    if last is None:
+        tail = "no earlier checkpoint exists, so free space and start the run again"
+    else:
+        tail = f"the last good checkpoint is {last} (step {step_of(last)}); free space, then {hint}"
+    message = f"cannot save the checkpoint of step {step} in {directory}: {reason}; {tail}"
+    return CheckpointWriteError(message.replace("\n", " "), step=step, last_good=last, errno=exc.errno)
+
+
+def newest_complete(directory) -> Path | None:
+    """The newest checkpoint under ``directory`` whose ``COMPLETE`` marker exists (not verified)."""
+    for path in reversed(list_checkpoints(directory)):
+        if (path / MARKER).is_file():
+            return path
+    return None
+
+
+def _write(directory: Path, step: int, state: dict, arrays: dict[str, np.ndarray]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
     final = directory / checkpoint_name(step)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=directory))
+    old = None
     try:
         os.chmod(tmp, 0o755)
         state = {"format": FORMAT, "version": VERSION, "step": int(step), **state}
@@ -102,7 +155,6 @@ def write_checkpoint(directory, step: int, state: dict, arrays: dict[str, np.nda
             handle.flush()
             os.fsync(handle.fileno())
         _fsync_dir(tmp)
-        old = None
         if final.exists():  # same step saved again (e.g. train end right after a resume)
             old = directory / f".{final.name}.old"
             if old.exists():
@@ -114,6 +166,8 @@ def write_checkpoint(directory, step: int, state: dict, arrays: dict[str, np.nda
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and old.exists() and not final.exists():
+            os.replace(old, final)  # the same step's earlier save goes back under its name
         raise
     return final
 

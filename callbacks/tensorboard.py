@@ -12,47 +12,42 @@ import math
 from pathlib import Path
 
 import reproduce.compat  # noqa: F401  (keras-rl2 compat fixes before rl is imported)
-from callbacks import agent_state
-from callbacks.episode import LOGGED_METRICS, EpisodeStats, metrics_names
-from rl.callbacks import Callback
+from callbacks.episode import LOGGED_METRICS, EpisodeReader
 
 
-class TensorBoardLogger(Callback):
-    """Write ``episode/reward``, ``episode/length``, ``train/loss``, ``train/mean_q``, ``train/eps``."""
+class TensorBoardLogger(EpisodeReader):
+    """Write ``episode/reward``, ``episode/length``, ``train/loss``, ``train/mean_q``, ``train/eps``.
 
-    def __init__(self, logdir, resume=None):
-        super().__init__()
+    Episode figures come from ``tracker`` (shared) or a private :class:`EpisodeTracker`.
+    """
+
+    def __init__(self, logdir, resume=None, tracker=None):
+        super().__init__(tracker=tracker, resume=resume)
         self.logdir = Path(logdir)
-        self.resume = resume
         self.writer = None
 
     def on_train_begin(self, logs=None):
         import tensorflow as tf
 
+        super().on_train_begin(logs)
         self.logdir.mkdir(parents=True, exist_ok=True)
         self.writer = tf.compat.v1.summary.FileWriter(str(self.logdir))
-        resume = self.resume
-        self.stats = EpisodeStats.from_json(resume.episode_in_progress) if resume else EpisodeStats()
-
-    def on_step_end(self, step, logs=None):
-        logs = logs or {}
-        self.stats.add_step(logs.get("reward", 0.0), metrics_names(self.model), logs.get("metrics"))
 
     def on_episode_end(self, episode, logs=None):
         import tensorflow as tf
 
-        values = {"episode/reward": self.stats.reward, "episode/length": self.stats.steps}
-        values.update({f"train/{name}": self.stats.mean(name) for name in LOGGED_METRICS})
-        eps = agent_state.current_eps(self.model)
-        if eps is not None:
-            values["train/eps"] = eps
+        super().on_episode_end(episode, logs)
+        last = self.tracker.last
+        values = {"episode/reward": last["episode_reward"], "episode/length": last["episode_length"]}
+        values.update({f"train/{name}": last[name] for name in LOGGED_METRICS})
+        if last["eps"] is not None:
+            values["train/eps"] = last["eps"]
         summary = tf.compat.v1.Summary(value=[
             tf.compat.v1.Summary.Value(tag=tag, simple_value=float(value))
             for tag, value in values.items() if not math.isnan(float(value))
         ])
-        self.writer.add_summary(summary, global_step=int(self.model.step))
+        self.writer.add_summary(summary, global_step=last["total_steps"])
         self.writer.flush()
-        self.stats = EpisodeStats()
 
     def on_train_end(self, logs=None):
         if self.writer is not None:

@@ -29,6 +29,7 @@ from callbacks.store import (
     CheckpointFormatError,
     CheckpointIncompleteError,
     CheckpointMismatchError,
+    CheckpointWriteError,
     list_checkpoints,
     load_arrays_state,
     read_checkpoint,
@@ -87,7 +88,7 @@ def test_full_state_survives(run_dir):
         assert np.array_equal(value, arrays[f"optimizer/{i:03d}"])
     assert len(agent.memory.observations) == 75 + 1  # + the extra end-of-episode transition
     assert np.array_equal(np.stack(list(agent.memory.observations)), arrays["memory/observations"])
-    assert [type(r).__name__ for r in agent.memory.rewards] == state["memory"]["types"]["rewards"]
+    assert [type(r).__name__ for r in agent.memory.rewards] == state["parts"]["memory"]["types"]["rewards"]
     random.seed(99)
     np.random.seed(99)
     cb = resumed.callback()
@@ -226,7 +227,7 @@ def test_crash_during_rename_leaves_previous_and_no_partial(run_dir, tmp_path, m
         return real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="injected"):
+    with pytest.raises(CheckpointWriteError, match="step 20 .*: injected crash .* the last good checkpoint is"):
         save_arrays_state(folder, 20, {"q": np.ones((5, 2))})
     monkeypatch.undo()
     assert sorted(p.name for p in folder.iterdir()) == ["ckpt_000000010_steps"]
