@@ -108,10 +108,8 @@ def _scan_python(words, eps, explore, action):
 
 @functools.cache
 def _scanner():
-    try:
-        import numba
-    except ImportError:  # pragma: no cover - numba is a dependency; plain python is ~1 s slower
-        return _scan_python
+    import numba
+
     return numba.njit(cache=True)(_scan_python)
 
 

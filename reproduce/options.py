@@ -27,6 +27,8 @@ class Check:
 
     expects: str
     ok: Callable[[object], bool]
+    suggest: Callable[[object], str | None] = lambda value: None
+    """the closest valid value to a bad one, for the error's hint"""
 
 
 POSITIVE = Check("a positive integer", lambda v: v > 0)
@@ -40,7 +42,16 @@ def _env_known(env_id: str) -> bool:
     return env_id in gym.registry
 
 
-ENV_ID = Check("a registered gymnasium env id", _env_known)
+def _closest_env(env_id) -> str | None:
+    import difflib
+
+    import gymnasium as gym
+
+    close = difflib.get_close_matches(str(env_id), list(gym.registry), n=1)
+    return close[0] if close else None
+
+
+ENV_ID = Check("a registered gymnasium env id", _env_known, _closest_env)
 
 
 def option(default, help: str, *, check: Check | None = None, choices: tuple | None = None,
@@ -72,8 +83,10 @@ class Option:
         return {int: "an integer", float: "a number", bool: "true or false"}.get(self.type, "a string")
 
     def error(self, got) -> ConfigError:
+        close = self.check.suggest(got) if self.check else None
         example = self.choices[0] if self.choices else self.default
-        return ConfigError(f"{self.flag} expects {self.expects()}, got {got!r}; e.g. {self.flag} {example}")
+        hint = f"did you mean {close!r}?" if close else f"e.g. {self.flag} {example}"
+        return ConfigError(f"{self.flag} expects {self.expects()}, got {got!r}; {hint}")
 
     def convert(self, text):
         """The typed value of ``text`` (a string from the command line, or a value from Python)."""

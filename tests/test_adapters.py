@@ -46,10 +46,14 @@ def test_seeding_is_reproducible():
 
 
 def test_render_and_close_pass_through():
-    env = KerasRLEnv(gym.make("NChain-v0", render_mode="ansi"), seed=0)
+    inner = gym.make("NChain-v0", render_mode="ansi")
+    closed = []
+    inner.unwrapped.close = lambda: closed.append(True)  # record the call that reaches the real env
+    env = KerasRLEnv(inner, seed=0)
     env.reset()
     assert env.render(mode="human") == "[A][ ][ ][ ][ ]"
     env.close()
+    assert closed == [True]
     assert env.observation_space == gym.spaces.Discrete(5)
 
 

@@ -168,7 +168,7 @@ def test_cli_nchain_and_cartpole_v0(cli, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads((tmp_path / "n" / "summary.json").read_text())
     assert len(summary["policy"]) == 5 and set(summary["policy"]) <= {"F", "B"}
-    assert summary["max_abs_q_error"] >= 0
+    assert 0 < summary["max_abs_q_error"] < 100  # a 200-step network is far from Q* (61 to 84), not absurd
     assert summary["optimal_return"] == pytest.approx(3663.69, abs=0.01)
     assert (tmp_path / "n" / "q_table.csv").read_text().splitlines()[0] == "state,q_forward,q_backward"
     done = cli("run", "cartpole-dqn", "--env", "CartPole-v0", "--steps", "200", "--eval-episodes", "2",
@@ -179,10 +179,12 @@ def test_cli_nchain_and_cartpole_v0(cli, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--env", "CartPole-v9"], "unknown env id 'CartPole-v9'; did you mean 'CartPole-v1'?"),
-    (["--policy", "softmax"], "unknown policy 'softmax'"),
-    (["--steps", "0"], "--steps must be a positive integer, got 0"),
-    (["--steps", "-5"], "--steps must be a positive integer, got -5"),
+    (["--env", "CartPole-v9"], "--env expects a registered gymnasium env id, got 'CartPole-v9'; did you mean "
+                               "'CartPole-v1'?"),
+    (["--policy", "softmax"], "--policy expects one of eps-greedy, boltzmann, linear-annealed-eps, greedy, "
+                              "got 'softmax'"),
+    (["--steps", "0"], "--steps expects a positive integer, got '0'; e.g. --steps 50000"),
+    (["--steps", "-5"], "--steps expects a positive integer, got '-5'"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(cli, tmp_path, args, message):
     out = tmp_path / "run"
