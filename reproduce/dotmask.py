@@ -82,6 +82,7 @@ from __future__ import annotations
 import functools
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -184,86 +185,96 @@ class Draws:
     eps: np.ndarray = field(repr=False)
 
 
-def _mt_block(key, out):
-    """The next 624 MT19937 outputs (numpy's ``mt19937_gen`` then tempering) into ``out``."""
-    for i in range(624):
-        y = (key[i] & 0x80000000) | (key[i + 1 if i < 623 else 0] & 0x7FFFFFFF)
-        v = key[i + 397 if i < 227 else i - 227] ^ (y >> 1)
-        if y & 1:
-            v ^= 0x9908B0DF
-        key[i] = v
-    for i in range(624):
-        y = np.int64(key[i])
-        y ^= y >> 11
-        y ^= (y << 7) & 0x9D2C5680
-        y ^= (y << 15) & 0xEFC60000
-        y ^= y >> 18
+def _temper(key, out, start):
+    """MT19937's output function on ``key[start:]``."""
+    for i in range(start, 624):
+        y = key[i]
+        y ^= y >> np.uint32(11)
+        y ^= (y << np.uint32(7)) & np.uint32(0x9D2C5680)
+        y ^= (y << np.uint32(15)) & np.uint32(0xEFC60000)
+        y ^= y >> np.uint32(18)
         out[i] = y
 
 
-def _scan(key, pos, steps, eps, observe, memory, quirks, batch, explore, action, sample, perm):
-    """Replay the loop's ``np.random`` calls from an MT19937 state, as numpy's legacy code makes them.
+def _mt_block(key, out):
+    """The next 624 MT19937 outputs into ``out``: numpy's ``mt19937_gen``, then tempering."""
+    upper, lower, matrix = np.uint32(0x80000000), np.uint32(0x7FFFFFFF), np.uint32(0x9908B0DF)
+    one, zero = np.uint32(1), np.uint32(0)
+    for i in range(227):
+        y = (key[i] & upper) | (key[i + 1] & lower)
+        key[i] = key[i + 397] ^ (y >> one) ^ ((zero - (y & one)) & matrix)
+    for i in range(227, 623):
+        y = (key[i] & upper) | (key[i + 1] & lower)
+        key[i] = key[i - 227] ^ (y >> one) ^ ((zero - (y & one)) & matrix)
+    y = (key[623] & upper) | (key[0] & lower)
+    key[623] = key[396] ^ (y >> one) ^ ((zero - (y & one)) & matrix)
+    _temper_(key, out, 0)
+
+
+def _scan(key, pos, steps, eps, observe, memory, quirks, batch, explore, action, sample):
+    """Replay the loop's ``np.random`` calls from an MT19937 state (``key``, ``pos``) as numpy's legacy
+    code makes them.
 
     ``random()``: two words ``a, b`` -> ``((a >> 5) * 2**26 + (b >> 6)) / 2**53``. ``choice(2)``: one
     word ``& 1``. ``choice(n, k, replace=False)`` is ``permutation(n)[:k]``: a Fisher-Yates shuffle of
     ``arange(n)`` from the top, swapping ``i`` with ``j = random_interval(i)``, which draws words
-    masked to the smallest ``2**m - 1 >= i`` until one is ``<= i``.
+    masked to the smallest ``2**m - 1 >= i`` until one is ``<= i``. The ``j`` are found first
+    (branch-free: a rejected word's ``j`` is overwritten by the next one's), then swapped.
     """
-    block = np.empty(624, np.int64)
+    block = np.empty(624, np.uint32)
+    _temper_(key, block, pos)
     k = pos
-    if k < 624:  # the outputs left in the current state: key[k:] tempered
-        key_copy = key.copy()
-        for i in range(624):  # temper without twisting: mt19937_next's second half
-            y = np.int64(key_copy[i])
-            y ^= y >> 11
-            y ^= (y << 7) & 0x9D2C5680
-            y ^= (y << 15) & 0xEFC60000
-            y ^= y >> 18
-            block[i] = y
+    perm = np.empty(memory, np.int64)
+    js = np.empty(memory, np.int64)
     for t in range(steps):
         if k == 624:
             _block(key, block)
             k = 0
-        a = block[k] >> 5
+        a = np.int64(block[k] >> np.uint32(5))
         k += 1
         if k == 624:
             _block(key, block)
             k = 0
-        b = block[k] >> 6
+        b = np.int64(block[k] >> np.uint32(6))
         k += 1
         if (a * 67108864.0 + b) / 9007199254740992.0 <= eps[t]:
             explore[t] = True
             if k == 624:
                 _block(key, block)
                 k = 0
-            action[t] = block[k] & 1
+            action[t] = block[k] & np.uint32(1)
             k += 1
         if t > observe:
             n = memory if quirks else min(t + 1, memory)
+            i = n - 1
+            mask = i
+            mask |= mask >> 1
+            mask |= mask >> 2
+            mask |= mask >> 4
+            mask |= mask >> 8
+            mask |= mask >> 16
+            while i > 0:
+                if k == 624:
+                    _block(key, block)
+                    k = 0
+                j = np.int64(block[k]) & mask
+                k += 1
+                js[i] = j
+                i -= np.int64(j <= i)
+                if i <= (mask >> 1):
+                    mask >>= 1
             for i in range(n):
                 perm[i] = i
             for i in range(n - 1, 0, -1):
-                mask = i
-                mask |= mask >> 1
-                mask |= mask >> 2
-                mask |= mask >> 4
-                mask |= mask >> 8
-                mask |= mask >> 16
-                while True:
-                    if k == 624:
-                        _block(key, block)
-                        k = 0
-                    j = block[k] & mask
-                    k += 1
-                    if j <= i:
-                        break
+                j = js[i]
                 tmp = perm[i]
                 perm[i] = perm[j]
                 perm[j] = tmp
             sample[t - observe - 1] = perm[:batch]
 
 
-_block = _mt_block  # what _scan calls: the python function, or its numba version once compiled
+# What _scan calls: the python functions, or their numba versions once _scanner() compiled them.
+_block, _temper_ = _mt_block, _temper
 
 
 @functools.cache
@@ -271,27 +282,37 @@ def _scanner():
     """``_scan`` compiled with numba (a 100,000-step run draws about 700 million words)."""
     import numba
 
-    global _block
-    _block = numba.njit(cache=True)(_mt_block)  # resolved when _scan compiles
+    global _block, _temper_
+    _temper_ = numba.njit(cache=True)(_temper)  # globals are resolved when the caller compiles
+    _block = numba.njit(cache=True)(_mt_block)
     return numba.njit(cache=True, nogil=True)(_scan)
+
+
+def start_draws(seed: int, settings: Settings) -> tuple[int, np.ndarray]:
+    """The cheap part of :func:`published_draws`: the pre-loop action (-1 without quirks) and the env's
+    reset states in order (``CartPoleEnv.reset``'s ``uniform(-0.05, 0.05, 4)`` from the env's generator
+    seeded by ``reset(seed=seed)``; at most one reset per step, plus the first)."""
+    from gymnasium.utils import seeding
+
+    first_action = int(np.random.RandomState(seed).choice(N_ACTIONS)) if settings.quirks else -1
+    env_rng, _ = seeding.np_random(seed)
+    return first_action, env_rng.uniform(low=-0.05, high=0.05, size=(settings.steps + 2, N_STATES))
 
 
 def published_draws(seed: int, settings: Settings) -> Draws:
     """The draws the notebook's loop makes after ``np.random.seed(seed)`` and ``reset(seed=seed)``."""
-    from gymnasium.utils import seeding
-
     s = settings
     eps = eps_schedule(s)
     rs = np.random.RandomState(seed)
-    first_action = int(rs.choice(N_ACTIONS)) if s.quirks else -1
+    if s.quirks:
+        rs.choice(N_ACTIONS)  # the pre-loop action
     _, key, pos, *_ = rs.get_state()
     explore = np.zeros(s.steps, bool)
     action = np.zeros(s.steps, np.int32)
     sample = np.zeros((max(0, s.steps - s.observe - 1), s.batch), np.int32)
     _scanner()(key.copy(), int(pos), s.steps, eps, s.observe, s.memory, s.quirks,
-               s.batch, explore, action, sample, np.empty(s.memory, np.int64))
-    env_rng, _ = seeding.np_random(seed)
-    resets = env_rng.uniform(low=-0.05, high=0.05, size=(s.steps + 2, N_STATES))  # reset()'s bounds
+               s.batch, explore, action, sample)
+    first_action, resets = start_draws(seed, s)
     return Draws(first_action, explore, action, sample, resets, eps)
 
 
@@ -537,8 +558,7 @@ class FastDotMask:
     the replay ring buffer, the next reset state), so chunks continue where the last one stopped.
     """
 
-    def __init__(self, seed: int, settings: Settings, draws: Draws, initial_weights=None,
-                 jit: bool = True):
+    def __init__(self, seed: int, settings: Settings, initial_weights=None, jit: bool = True):
         import tensorflow as tf
 
         from reproduce.keras_qnet import new_session
@@ -553,18 +573,19 @@ class FastDotMask:
         optimizer._create_all_weights(variables)  # slots and hypers outside the loop
         loss_fn = tf.keras.losses.get(model.loss)
         physics_np, (x_lim, theta_lim), limit = cartpole_constants()
+        self.first_action, self.resets = start_draws(seed, s)
         M, B, chunk = s.memory, s.batch, s.log_every  # noqa: N806
         f32, f64, i32 = tf.float32, tf.float64, tf.int32
 
         def var(value, dtype, name):
             return tf.Variable(value, dtype=dtype, trainable=False, name=name)
 
-        resets_value = tf.compat.v1.placeholder(f64, draws.resets.shape, "resets_value")
+        resets_value = tf.compat.v1.placeholder(f64, self.resets.shape, "resets_value")
         resets = var(resets_value, f64, "resets")
         physics = var(physics_np, f64, "physics")
         limits = var([x_lim, theta_lim], f64, "limits")
         zeros = var(0, tf.int64, "zero64"), var(0, i32, "zero32")
-        env0, elapsed0 = _start_state(seed, s.quirks, draws)
+        env0, elapsed0 = _start_state(seed, s.quirks, self.first_action)
         self._state = [
             var(env0, f64, "env_state"), var(elapsed0, i32, "elapsed"),
             var(env0.astype(np.float32), f32, "agent_obs"), var(0, i32, "stored"), var(1, i32, "next_reset"),
@@ -643,20 +664,23 @@ class FastDotMask:
         self._chunks = {train: make_chunk(train)(*feeds) for train in (False, True)}
         self.session = tf.compat.v1.keras.backend.get_session()  # initializes Keras's variables
         self.session.run([v.initializer for v in (physics, limits, *zeros, *self._state)])
-        self.session.run(resets.initializer, {resets_value: draws.resets})
-        self.draws = draws
+        self.session.run(resets.initializer, {resets_value: self.resets})
+        self.draws = None
+        for train in (False, True):  # compile both graphs now: no step runs, the state stays
+            self.run_chunk(0, 0, train)
 
     def run_chunk(self, t0: int, count: int, train: bool):
-        """Steps ``t0 .. t0 + count - 1``; returns (actions, terminals, losses) per step."""
+        """Steps ``t0 .. t0 + count - 1`` with :attr:`draws`; returns (actions, terminals, losses)."""
         s, d, chunk = self.settings, self.draws, self.settings.log_every
         explore = np.zeros(chunk, bool)
         action = np.zeros(chunk, np.int32)
         sample = np.zeros((chunk, s.batch), np.int32)
-        explore[:count] = d.explore[t0:t0 + count]
-        action[:count] = d.random_action[t0:t0 + count]
-        if train:
-            k = t0 - s.observe - 1
-            sample[:count] = d.sample[k:k + count]
+        if count:
+            explore[:count] = d.explore[t0:t0 + count]
+            action[:count] = d.random_action[t0:t0 + count]
+            if train:
+                k = t0 - s.observe - 1
+                sample[:count] = d.sample[k:k + count]
         out = self.session.run(self._chunks[train], {
             self._t0: t0, self._count: count, self._explore: explore, self._random_action: action,
             self._sample: sample})
@@ -672,9 +696,12 @@ class FastDotMask:
         cuts = sorted(cuts)
         return [(a, b - a, a > s.observe) for a, b in zip(cuts[:-1], cuts[1:])]
 
-    def train(self) -> Result:
-        """Run every step; the result holds what :func:`train_reference` returns."""
+    def train(self, draws: Draws) -> Result:
+        """Run every step with ``draws``; the result holds what :func:`train_reference` returns."""
         s = self.settings
+        if draws.first_action != self.first_action or not np.array_equal(draws.resets, self.resets):
+            raise ValueError("draws.first_action/resets differ from this seed's: draws of another seed?")
+        self.draws = draws
         actions = np.zeros(s.steps, np.int32)
         terminals = np.zeros(s.steps, bool)
         losses = np.full(s.steps, np.nan, np.float32)
@@ -697,18 +724,16 @@ class FastDotMask:
                       replay, seconds, self.draws.first_action)
 
 
-def _start_state(seed: int, quirks: bool, draws: Draws):
+def _start_state(seed: int, quirks: bool, first_action: int):
     """The env's state and elapsed steps when the loop starts: the seeded reset, then (quirks) the
     notebook's pre-loop step with its random first action, taken by gymnasium itself."""
     import gymnasium as gym
 
     env = gym.make(ENV_ID)
     env.reset(seed=seed)
-    if not np.array_equal(env.unwrapped.state, draws.resets[0]):
-        raise ValueError("draws.resets[0] is not the env's reset(seed=seed) state: draws of another seed?")
     elapsed = 0
     if quirks:
-        env.step(draws.first_action)
+        env.step(first_action)
         elapsed = 1
     state = np.array(env.unwrapped.state, np.float64)
     env.close()
@@ -720,10 +745,11 @@ def train_fast(seed: int, steps: int = 100_000, quirks: bool = True, initial_wei
     """The notebook's algorithm, fast (see the module docstring for how it differs)."""
     s = _settings(steps, quirks, settings)
     start = time.perf_counter()
-    if draws is None:
-        draws = published_draws(seed, s)
-    net = FastDotMask(seed, s, draws, initial_weights, jit)
-    result = net.train()
+    with ThreadPoolExecutor(1) as pool:  # the draws (numba, no GIL) while the graphs build and compile
+        pending = pool.submit(published_draws, seed, s) if draws is None else None
+        net = FastDotMask(seed, s, initial_weights, jit)
+        draws = draws if pending is None else pending.result()
+    result = net.train(draws)
     return replace(result, seconds=time.perf_counter() - start)
 
 
