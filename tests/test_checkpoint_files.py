@@ -291,24 +291,23 @@ def error_lines(proc):
 
 
 def test_evaluate_api_and_cli_errors(run_dir, cli, tmp_path):
-    from reproduce.evaluate import evaluate, load_agent, summarize
+    from reproduce.evaluate import load_agent
+    from reproduce.evaluation import keras_rl_episodes
 
     w = checkpoint_worker
     agent = load_agent(run_dir, builder=w.build_agent)
     assert agent.step == 100
-    frame = evaluate(agent, w.make_env(w.default_config()), episodes=3, seed=5)
-    assert frame.columns.tolist() == ["episode", "r", "l"] and frame["l"].tolist() == [40, 40, 40]
-    again = evaluate(agent, w.make_env(w.default_config()), episodes=3, seed=5)
-    assert frame.equals(again)
-    s = summarize(frame)
-    assert s["ci95_low"] <= s["mean_reward"] <= s["ci95_high"]
+    episodes = keras_rl_episodes(agent, "NChain-v0", 3, seed=5)
+    assert [length for _, length in episodes] == [1000, 1000, 1000]
+    assert all(0 <= r <= 10 * 1000 for r, _ in episodes)  # NChain pays 0, 2 or 10 a step
+    assert keras_rl_episodes(agent, "NChain-v0", 3, seed=5) == episodes  # same seeds, same episodes
     missing = cli("evaluate", tmp_path / "nope")
     assert missing.returncode == 2
     assert error_lines(missing) == [f"error: no run directory or checkpoint at {tmp_path / 'nope'}; "
                                     f"pass a run directory or a ckpt_<step>_steps directory"]
     unknown = cli("evaluate", run_dir)  # its config names experiment 'test-dqn': no builder registered
     assert unknown.returncode == 2
-    assert "experiment 'test-dqn' defines no build_agent(config) and make_env(config)" in unknown.stderr
+    assert "unknown experiment 'test-dqn'" in unknown.stderr
     assert len(error_lines(unknown)) == 1
     bad = cli("evaluate", run_dir, "--episodes", "0")
     assert bad.returncode == 2 and "expected a positive integer" in bad.stderr
