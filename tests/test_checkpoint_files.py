@@ -227,7 +227,8 @@ def test_crash_during_rename_leaves_previous_and_no_partial(run_dir, tmp_path, m
         return real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(CheckpointWriteError, match="step 20 .*: injected crash .* the last good checkpoint is"):
+    expected = "step 20 .*: injected crash .* the last good checkpoint is"
+    with pytest.raises(CheckpointWriteError, match=expected):
         save_arrays_state(folder, 20, {"q": np.ones((5, 2))})
     monkeypatch.undo()
     assert sorted(p.name for p in folder.iterdir()) == ["ckpt_000000010_steps"]
