@@ -74,6 +74,16 @@ def _plain(value, allow_none: bool):
     return isinstance(value, np.ndarray) and value.dtype.kind in "biuf"
 
 
+def _existing_rng(obj):
+    """``obj``'s numpy Generator if it has one already; reading gymnasium's ``np_random`` property
+    would create (and so save) an unseeded one, different in every process."""
+    if obj is None:
+        return None
+    if hasattr(obj, "_np_random"):
+        return obj._np_random
+    return getattr(obj, "np_random", None)
+
+
 def capture_env(env, observation=None) -> tuple[dict, dict]:
     """Env id, spaces, RNG states and plain attributes of every layer; the last raw observation."""
     state = {"id": env_id(env), "observation_space": repr(env.observation_space),
@@ -82,7 +92,7 @@ def capture_env(env, observation=None) -> tuple[dict, dict]:
     unwrapped = getattr(env, "unwrapped", None)
     for name, obj in (("env", unwrapped), ("action_space", env.action_space),
                       ("observation_space", env.observation_space)):
-        rng = getattr(obj, "np_random", None)
+        rng = _existing_rng(obj)
         if rng is not None:
             state["rng"][name] = rng.bit_generator.state
     for index, layer in enumerate(_env_layers(env)):

@@ -2,8 +2,9 @@
 
 The tests run it in fresh processes (``python tests/test_checkpoint_worker.py ...``) to
 train, resume, be killed and reload, and import its builders in-process. The agents are
-small real keras-rl ``DQNAgent``s on NChain (40-step episodes, so a few hundred steps hold
-several episodes) and CartPole.
+small real keras-rl agents: ``DQNAgent`` (plain, double, dueling) on NChain (40-step
+episodes, so a few hundred steps hold several episodes) and CartPole, ``SARSAAgent`` and
+``CEMAgent`` on CartPole, ``DDPGAgent`` and ``NAFAgent`` on Pendulum (50-step episodes).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ FIXED_NCHAIN_OBS = np.eye(5, dtype=np.float32)
 
 
 def seed_everything(seed: int):
+    """A fresh TensorFlow graph and every seed set: the same agent in any process."""
+    tf.keras.backend.clear_session()
     random.seed(seed)
     np.random.seed(seed)
     tf.compat.v1.set_random_seed(seed)
@@ -38,13 +41,102 @@ def seed_everything(seed: int):
 def make_env(config: dict):
     if config["env"] == "nchain":
         env = gym.make("NChain-v0", max_episode_steps=config.get("episode_steps", 40))
+    elif config["env"] == "pendulum":
+        env = gym.make("Pendulum-v1", max_episode_steps=config.get("episode_steps", 50))
     else:
         env = gym.make("CartPole-v1")
     return KerasRLEnv(env, seed=config["seed"])
 
 
 def build_agent(config: dict):
-    """A compiled DQNAgent from a plain dict config (what a checkpoint stores)."""
+    """A compiled keras-rl agent from a plain dict config (what a checkpoint stores)."""
+    return AGENT_BUILDERS[config.get("agent", "dqn")](config)
+
+
+def mlp(n_in: int, n_out: int, hidden: int, activation: str = "linear"):
+    return tf.keras.Sequential([
+        tf.keras.layers.Flatten(input_shape=(1, n_in)),
+        tf.keras.layers.Dense(hidden, activation="relu"),
+        tf.keras.layers.Dense(n_out, activation=activation),
+    ])
+
+
+def annealed_policy(config: dict):
+    from rl.policy import EpsGreedyQPolicy, LinearAnnealedPolicy
+
+    return LinearAnnealedPolicy(EpsGreedyQPolicy(), attr="eps", value_max=1.0, value_min=0.1,
+                                value_test=0.0, nb_steps=config.get("anneal_steps", 200))
+
+
+def build_sarsa(config: dict):
+    from rl.agents.sarsa import SARSAAgent
+
+    agent = SARSAAgent(mlp(4, 2, config.get("hidden", 16)), nb_actions=2, policy=annealed_policy(config),
+                       nb_steps_warmup=config.get("warmup", 20))
+    agent.compile(tf.keras.optimizers.Adam(learning_rate=1e-3), metrics=["mae"])
+    return agent
+
+
+def build_cem(config: dict):
+    from rl.agents.cem import CEMAgent
+    from rl.memory import EpisodeParameterMemory
+
+    agent = CEMAgent(mlp(4, 2, config.get("hidden", 16), "softmax"), nb_actions=2,
+                     memory=EpisodeParameterMemory(limit=30, window_length=1), batch_size=4,
+                     nb_steps_warmup=config.get("warmup", 40), train_interval=2, elite_frac=0.5,
+                     noise_ampl=0.05, noise_decay_const=0.01)
+    agent.compile()
+    return agent
+
+
+def continuous_critic(hidden: int):
+    """A Q(s, a) network (Pendulum: 3 observation values, 1 action): ``(model, action_input)``."""
+    action = tf.keras.layers.Input(shape=(1,), name="action_input")
+    observation = tf.keras.layers.Input(shape=(1, 3), name="observation_input")
+    x = tf.keras.layers.Concatenate()([action, tf.keras.layers.Flatten()(observation)])
+    x = tf.keras.layers.Dense(hidden, activation="relu")(x)
+    return tf.keras.Model(inputs=[action, observation], outputs=tf.keras.layers.Dense(1)(x)), action
+
+
+def ou_process():
+    from rl.random import OrnsteinUhlenbeckProcess
+
+    return OrnsteinUhlenbeckProcess(theta=0.15, mu=0.0, sigma=0.3, size=1, sigma_min=0.05,
+                                    n_steps_annealing=100)
+
+
+def build_ddpg(config: dict):
+    from rl.agents.ddpg import DDPGAgent
+    from rl.memory import SequentialMemory
+
+    hidden = config.get("hidden", 16)
+    critic, action_input = continuous_critic(hidden)
+    warmup = config.get("warmup", 20)
+    agent = DDPGAgent(nb_actions=1, actor=mlp(3, 1, hidden, "tanh"), critic=critic,
+                      critic_action_input=action_input, memory=SequentialMemory(limit=1000, window_length=1),
+                      nb_steps_warmup_actor=warmup, nb_steps_warmup_critic=warmup, batch_size=8,
+                      random_process=ou_process(), target_model_update=config.get("target", 10))
+    adam = tf.keras.optimizers.Adam
+    agent.compile([adam(learning_rate=1e-3), adam(learning_rate=1e-3)], metrics=["mae"])
+    return agent
+
+
+def build_naf(config: dict):
+    from rl.agents.dqn import NAFAgent
+    from rl.memory import SequentialMemory
+
+    hidden = config.get("hidden", 16)
+    l_model, _ = continuous_critic(hidden)  # one output: the 1x1 lower-triangular L of a 1-d action
+    agent = NAFAgent(nb_actions=1, V_model=mlp(3, 1, hidden), L_model=l_model, mu_model=mlp(3, 1, hidden),
+                     memory=SequentialMemory(limit=1000, window_length=1),
+                     nb_steps_warmup=config.get("warmup", 20), batch_size=8, random_process=ou_process(),
+                     target_model_update=config.get("target", 10))
+    agent.compile(tf.keras.optimizers.Adam(learning_rate=1e-3), metrics=["mae"])
+    return agent
+
+
+def build_dqn(config: dict):
+    """A compiled DQNAgent (``double``/``dueling`` for those variants) on NChain or CartPole."""
     from rl.agents.dqn import DQNAgent
     from rl.memory import SequentialMemory
     from rl.policy import EpsGreedyQPolicy, LinearAnnealedPolicy
@@ -63,9 +155,30 @@ def build_agent(config: dict):
         policy = EpsGreedyQPolicy(eps=0.2)
     agent = DQNAgent(model=model, nb_actions=n_actions, memory=SequentialMemory(limit=1000, window_length=1),
                      nb_steps_warmup=config.get("warmup", 20), target_model_update=config.get("target", 0.01),
-                     policy=policy, processor=OneHotProcessor(5) if nchain else None, batch_size=8)
+                     policy=policy, processor=OneHotProcessor(5) if nchain else None, batch_size=8,
+                     enable_double_dqn=config.get("double", False),
+                     enable_dueling_network=config.get("dueling", False))
     agent.compile(tf.keras.optimizers.Adam(learning_rate=1e-3), metrics=["mae"])
     return agent
+
+
+AGENT_BUILDERS = {
+    "dqn": build_dqn, "sarsa": build_sarsa, "cem": build_cem, "ddpg": build_ddpg, "naf": build_naf,
+}
+
+
+def agent_config(name: str, **overrides) -> dict:
+    """The resume tests' config of each agent kind (tiny networks; CartPole or Pendulum)."""
+    configs = {
+        "dqn": {"agent": "dqn", "env": "cartpole", "target": 10},
+        "double-dqn": {"agent": "dqn", "env": "cartpole", "double": True, "target": 0.01},
+        "dueling-dqn": {"agent": "dqn", "env": "cartpole", "dueling": True, "target": 10},
+        "sarsa": {"agent": "sarsa", "env": "cartpole"},
+        "cem": {"agent": "cem", "env": "cartpole", "warmup": 40},
+        "ddpg": {"agent": "ddpg", "env": "pendulum", "episode_steps": 50},
+        "naf": {"agent": "naf", "env": "pendulum", "episode_steps": 50},
+    }
+    return default_config(experiment=f"test-{name}", **{**configs[name], **overrides})
 
 
 def default_config(**overrides) -> dict:
@@ -76,7 +189,8 @@ def default_config(**overrides) -> dict:
 
 
 def train(run_dir: Path, steps: int, config: dict, resume: bool, every: int, keep_last: int | None,
-          crash_on_save: int | None = None, progress: bool = False):
+          crash_on_save: int | None = None, progress: bool = False, kill_at: int | None = None):
+    """Train (or resume) a run; ``kill_at``: SIGKILL this process once that many steps are done."""
     from callbacks import resume_from, training_callbacks
 
     tf.config.experimental.enable_op_determinism()
@@ -100,9 +214,25 @@ def train(run_dir: Path, steps: int, config: dict, resume: bool, every: int, kee
                 print(f"step {step} {logs['action']} {logs['reward']!r} {metrics}", flush=True)
 
         callbacks.append(Progress())
+    if kill_at is not None:
+        callbacks.append(KillAt(kill_at))
     print("training", flush=True)
     agent.fit(env, nb_steps=steps, callbacks=callbacks, verbose=0)
     print(json.dumps({"final_step": int(agent.step)}), flush=True)
+
+
+def KillAt(step: int):
+    """A callback that SIGKILLs its own process when ``step`` steps are done: no clean-up runs."""
+    import signal
+
+    from rl.callbacks import Callback
+
+    class _KillAt(Callback):
+        def on_step_end(self, episode_step, logs=None):
+            if int(self.model.step) + 1 >= step:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    return _KillAt()
 
 
 def _crash_on_save(n: int):
@@ -146,12 +276,13 @@ def main(argv=None):
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--crash-on-save", type=int, default=None)
     parser.add_argument("--progress", action="store_true")
+    parser.add_argument("--kill-at", type=int, default=None)
     parser.add_argument("--config", default="{}", help="JSON overrides of default_config()")
     args = parser.parse_args(argv)
     if args.mode == "probe":
         return probe(args.path)
     train(args.path, args.steps, default_config(**json.loads(args.config)), args.resume, args.every,
-          args.keep_last, args.crash_on_save, args.progress)
+          args.keep_last, args.crash_on_save, args.progress, args.kill_at)
 
 
 if __name__ == "__main__":
