@@ -1,0 +1,90 @@
+"""What the Lazy Programmer-style linear Q-learner (``reproduce.tabular.linear``) reaches.
+
+CartPole-v1 over ``--seeds`` seeds and MountainCar-v0 over ``--mc-seeds`` seeds, each with the
+module's documented defaults (``--eta0`` overrides CartPole's learning rate, to compare).
+Per seed: training time, steps and the mean return of the last 100 training episodes, then
+100 greedy test episodes (env seeded with seed + 10000): mean, min and whether the mean
+reaches the env's threshold (CartPole-v1 475, MountainCar-v0 -110). Also prints a uniformly
+random policy's mean return on the same test seeds, and the machine's load (other processes
+share the 2 CPUs, so times vary with it). Writes the rows to ``--csv`` if given.
+
+    nice -n 5 python bench/cartpole_linear.py [--seeds 5] [--episodes 400] [--mc-seeds 2] \\
+        [--mc-episodes 300] [--eta0 X] [--csv bench/results/cartpole_linear.csv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import reproduce  # noqa: F401  (compat first, as everywhere in the package)
+
+SOLVED_AT = {"CartPole-v1": 475.0, "MountainCar-v0": -110.0}
+EVAL_EPISODES = 100
+
+
+def run_seed(env_id: str, episodes: int, seed: int, **overrides) -> dict:
+    import gymnasium as gym
+    import numpy as np
+
+    from reproduce.tabular import linear
+
+    start = time.perf_counter()
+    env = gym.make(env_id)
+    agent = linear.make_agent(env, linear.default_config(env_id, **overrides), seed)
+    returns, lengths = [], []
+    linear.train(agent, env, episodes, seed, lambda t, r, n: (returns.append(r), lengths.append(n)))
+    train_s = time.perf_counter() - start
+    evals = [r for r, _ in linear.evaluate(agent, gym.make(env_id), EVAL_EPISODES, seed + 10_000)]
+    return {
+        "env_id": env_id, "seed": seed, "episodes": episodes, "eta0": agent.config.eta0,
+        "train_s": round(train_s, 1), "train_steps": int(sum(lengths)),
+        "us_per_step": round(train_s / sum(lengths) * 1e6),
+        "train_last100": round(float(np.mean(returns[-100:])), 1),
+        "train_best100": round(float(np.convolve(returns, np.ones(100) / 100, "valid").max()), 1),
+        "eval_mean": round(float(np.mean(evals)), 1), "eval_min": float(np.min(evals)),
+        "solved": bool(np.mean(evals) >= SOLVED_AT[env_id]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--episodes", type=int, default=400)
+    parser.add_argument("--mc-seeds", type=int, default=2)
+    parser.add_argument("--mc-episodes", type=int, default=300)
+    parser.add_argument("--eta0", type=float, default=None,
+                        help="CartPole's SGD learning rate (default: the module's)")
+    parser.add_argument("--csv", default=None)
+    opts = parser.parse_args()
+    import numpy as np
+    import pandas as pd
+
+    from reproduce.tabular import linear
+
+    load = os.getloadavg()
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
+    overrides = {} if opts.eta0 is None else {"eta0": opts.eta0}
+    rows = []
+    jobs = [("CartPole-v1", opts.episodes, s, overrides) for s in range(opts.seeds)]
+    jobs += [("MountainCar-v0", opts.mc_episodes, s, {}) for s in range(opts.mc_seeds)]
+    for env_id, episodes, seed, over in jobs:
+        rows.append(run_seed(env_id, episodes, seed, **over))
+        print("  ".join(f"{k}={v}" for k, v in rows[-1].items()), flush=True)
+    table = pd.DataFrame(rows)
+    for env_id, group in table.groupby("env_id", sort=False):
+        random = linear.random_policy_returns(env_id, EVAL_EPISODES, 10_000)
+        first = group.iloc[0]
+        print(f"{env_id}: {len(group)} seeds x {first['episodes']} episodes, eta0 {first['eta0']}: "
+              f"greedy eval mean {group['eval_mean'].mean():.1f} (per seed {group['eval_mean'].tolist()}), "
+              f"solved {int(group['solved'].sum())}/{len(group)}; train last-100 mean "
+              f"{group['train_last100'].mean():.1f}; train time median {group['train_s'].median():.1f} s, "
+              f"max {group['train_s'].max():.1f} s; random policy {np.mean(random):.1f}")
+    if opts.csv:
+        table.to_csv(opts.csv, index=False)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
