@@ -38,6 +38,49 @@ start-up lines are dropped as it loads; everything else it prints goes through.
    diverge. We build the soft update under a control dependency on the optimizer's update
    (the target follows the freshly updated online weights, every time). Delete with
    keras-rl2 (upstream never ordered them).
+9. ``keras2-optimizer-args``: tf-keras 2.21's current optimizers drop ``lr=`` with a log line
+   and keep their default (``Adam(lr=0.25)`` trains at 0.001), raise on ``decay=``, and take
+   ``epsilon=None`` literally. Every keras-rl example is written ``Adam(lr=1e-3)``. These now
+   mean what they meant in Keras 2.10: ``lr`` is ``learning_rate`` (one ``UserWarning``),
+   ``decay`` is Keras 2's time-based decay ``lr / (1 + decay * iterations)`` (as an
+   ``InverseTimeDecay`` schedule), ``epsilon=None`` is the default epsilon. Settings that
+   cannot be converted (``lr`` and ``learning_rate`` both, ``decay`` on a schedule or below 0)
+   raise a one-line ``ValueError``. The ``optimizers.legacy`` classes still honour all three
+   themselves. Delete when nobody copies Keras 2 code any more.
+10. ``ddpg-optimizers``: ``DDPGAgent.compile([Adam(...), Adam(...)])`` fails like fix 4, and a
+    single optimizer or name is cloned for the critic by ``rl.util.clone_optimizer``. Its
+    ``compile`` now converts each optimizer to its legacy equivalent (and gets a fresh
+    metrics list, like fix 5). Delete with fix 4.
+11. ``clone-safe-mode``: every agent clones its model for the target network with
+    ``rl.util.clone_model`` (a config round trip), which tf-keras's safe mode refuses for any
+    ``Lambda`` holding Python code, such as the dueling head ``DQNAgent`` builds itself
+    ("Requested the deserialization of a Lambda layer..."). ``clone_model`` now deserializes
+    under ``SafeModeScope(safe_mode=False)``, and only there. Security: safe mode protects
+    against loading untrusted files; this is the user's own model, in memory, cloned in the
+    same process, never read from disk (loading saved files keeps safe mode). Delete when
+    keras-rl clones with ``tf.keras.models.clone_model``.
+12. ``clone-optimizer``: ``rl.util.clone_optimizer`` reads ``get_config()``, which calls
+    ``.numpy()`` on today's optimizers and fails in graph mode; given a name it returns
+    ``optimizers.get(name)``, a legacy optimizer in graph mode where a current one was asked.
+    It now returns the same class with the same hyperparameters (read from the object), and
+    the current class for a name. Today's optimizers also register their own variables
+    (learning rate, iterations) with Keras's graph-mode initializer, as legacy ones do, so
+    ``K.get_value(optimizer.learning_rate)`` reads them instead of failing "uninitialized".
+    Delete with keras-rl2.
+13. ``naf-scan-gradient``: ``NAFLayer`` builds its covariance with ``tf.scan``. In graph mode,
+    TensorFlow builds a loop inside a Keras layer with all its intermediates as outputs, but
+    builds the gradient (outside any layer) assuming it may add outputs to the loop, which a
+    graph-mode loop cannot take: the training step fails with "Connecting to invalid output
+    39 of source node naf_layer/scan/while ... Try using
+    tf.compat.v1.experimental.output_all_intermediates(True)". ``NAFAgent.compile`` now builds
+    the model and its training function with that setting on, and restores it afterwards
+    (it stays off for everything else, e.g. XLA loops). Delete with keras-rl2.
+14. ``graph-isolation``: a node TensorFlow cannot run (as in fix 13) stays in the graph, so
+    every later ``Session.run`` in the process fails with the same error: one failing agent
+    broke every agent built after it. When an agent's ``compile``, ``fit`` or ``test`` fails
+    and the session reported its graph unusable, Keras's session is now cleared, so models
+    built from then on start in a fresh graph (the failing agent stays broken, as it was).
+    It costs nothing unless that happens. Delete with graph mode.
 """
 
 from __future__ import annotations
@@ -51,6 +94,7 @@ import re
 import sys
 import tempfile
 import types
+import warnings
 
 ACTIVE_FIXES: list[str] = []
 _APPLIED = False
@@ -217,16 +261,35 @@ def to_legacy_optimizer(optimizer):
                 f"equivalent; keras-rl2 needs a legacy optimizer, so drop {key} or pass "
                 f"tf.keras.optimizers.legacy.{cls.__name__} yourself"
             )
-    # get_config() reads variables with .numpy(), which graph mode forbids: read attributes.
-    names = set(cls.__init__.__code__.co_varnames) | {"clipnorm", "clipvalue", "global_clipnorm"}
+    return cls(**_hyperparameters(optimizer, cls))
+
+
+def _hyperparameters(optimizer, cls) -> dict:
+    """The constructor arguments of ``cls`` that ``optimizer`` has, read from its attributes.
+
+    ``get_config()`` reads variables with ``.numpy()``, which graph mode forbids; a variable is
+    read as its initial value (what the optimizer was constructed with). A learning-rate
+    schedule is passed on as the schedule.
+    """
+    import inspect
+
+    import tensorflow as tf
+
+    names = set(inspect.signature(cls.__init__).parameters) | {"clipnorm", "clipvalue", "global_clipnorm"}
+    if issubclass(cls, tf.keras.optimizers.legacy.Optimizer):
+        names.add("decay")
     kwargs = {}
     for name in sorted(names - {"self", "name", "kwargs"}):
         value = getattr(optimizer, name, None)
+        if name == "learning_rate":
+            schedule = getattr(optimizer, "_learning_rate", None)  # current optimizers keep it here
+            if isinstance(schedule, tf.keras.optimizers.schedules.LearningRateSchedule):
+                value = schedule
         if isinstance(value, tf.Variable):  # not yet initialized in graph mode: its initial value
             value = tf.compat.v1.keras.backend.get_session().run(value.initial_value).item()
         if value is not None:
             kwargs[name] = value
-    return cls(**kwargs)
+    return kwargs
 
 
 def _legacy_class(legacy, name):
@@ -236,6 +299,134 @@ def _legacy_class(legacy, name):
         known = sorted(n for n in dir(legacy) if not n.startswith("_") and n != "Optimizer")
         raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(known)}")
     return cls
+
+
+def _keras2_arguments(cls, init, args, kwargs) -> dict:
+    """The arguments of ``cls(*args, **kwargs)`` as keywords, Keras 2's ``lr``, ``decay`` and
+    ``epsilon=None`` translated (with one warning)."""
+    import inspect
+
+    import tensorflow as tf
+
+    written = ", ".join(f"{k}={kwargs[k]!r}" for k in ("lr", "decay", "epsilon") if k in kwargs)
+    keras2 = {k: kwargs.pop(k) for k in ("lr", "decay") if k in kwargs}
+    signature = inspect.signature(init)
+    call = signature.bind_partial(None, *args, **kwargs).arguments
+    call.pop(next(iter(signature.parameters)))  # self
+    call.update(call.pop("kwargs", {}))
+    meant = []
+    if "epsilon" in call and call["epsilon"] is None:
+        del call["epsilon"]  # Keras 2: `epsilon or backend.epsilon()`, the classes' default
+        meant.append(f"epsilon={signature.parameters['epsilon'].default!r}")
+    if "lr" in keras2:
+        if "learning_rate" in call:
+            raise ValueError(f"{cls.__name__}(lr=..., learning_rate=...) sets the learning rate twice; "
+                             f"pass only learning_rate={keras2['lr']!r}")
+        call["learning_rate"] = keras2["lr"]
+        meant.append(f"learning_rate={keras2['lr']!r}")
+    decay = keras2.get("decay")
+    if decay:
+        rate = call.get("learning_rate", signature.parameters["learning_rate"].default)
+        if isinstance(rate, tf.keras.optimizers.schedules.LearningRateSchedule) or not decay > 0:
+            raise ValueError(f"{cls.__name__}(decay={decay!r}) needs decay >= 0 and a numeric learning "
+                             f"rate, got learning_rate={rate!r}; fold the decay into your schedule")
+        call["learning_rate"] = tf.keras.optimizers.schedules.InverseTimeDecay(
+            rate, decay_steps=1, decay_rate=decay)
+        meant = [m for m in meant if not m.startswith("learning_rate=")]
+        meant.append(f"learning_rate=InverseTimeDecay({rate!r}, decay_steps=1, decay_rate={decay!r})")
+    warnings.warn(f"{cls.__name__}({written}) is Keras 2 spelling, honoured as Keras 2.10 did: "
+                  f"{cls.__name__}({', '.join(meant)})", UserWarning, stacklevel=3)
+    return call
+
+
+def _current_optimizer_classes():
+    """tf-keras's current optimizer classes (``Adam``, ``SGD``, ...; not ``optimizers.legacy``)."""
+    import inspect
+
+    base = sys.modules["tf_keras.src.optimizers.optimizer"].Optimizer  # tf.keras is still loading
+    found, todo = [], list(base.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("tf_keras.src.optimizers.") and "learning_rate" in inspect.signature(
+                cls.__init__).parameters:
+            found.append(cls)
+    return found
+
+
+def _keras2_optimizer_arguments():
+    for cls in _current_optimizer_classes():
+        original = cls.__init__
+
+        @functools.wraps(original)
+        def __init__(self, *args, _original=original, _cls=cls, **kwargs):
+            if "lr" in kwargs or "decay" in kwargs or ("epsilon" in kwargs and kwargs["epsilon"] is None):
+                args, kwargs = (), _keras2_arguments(_cls, _original, args, kwargs)
+            _original(self, *args, **kwargs)
+            if type(self) is _cls:
+                _track_optimizer_variables(self)
+
+        cls.__init__ = __init__
+    ACTIVE_FIXES.append("keras2-optimizer-args: lr=, decay= and epsilon=None mean what they meant in Keras 2")
+
+
+def _track_optimizer_variables(optimizer):
+    """Register a current optimizer's own variables (learning rate, iterations) with Keras's
+    graph-mode initializer, as legacy optimizers do, so ``K.get_value(opt.learning_rate)`` works."""
+    import tensorflow as tf
+
+    if not tf.executing_eagerly():
+        backend = sys.modules["tf_keras.src.backend"]
+        for value in list(vars(optimizer).values()):
+            if isinstance(value, tf.Variable):
+                backend.track_variable(value)
+
+
+def _recovering_graph(method):
+    """``method``, but a failure that left Keras's graph unusable clears Keras's session first."""
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except Exception:
+            _drop_unusable_graph()
+            raise
+
+    return wrapper
+
+
+def _drop_unusable_graph():
+    import tensorflow as tf
+
+    if getattr(tf.compat.v1.get_default_graph(), "_reproduce_unusable", False):
+        try:
+            tf.compat.v1.keras.backend.clear_session()
+        except AssertionError:  # inside the caller's `with graph.as_default()`: the graph is theirs
+            pass
+
+
+def _mark_unusable_graphs():
+    from tensorflow.python.client import session
+    from tensorflow.python.framework import errors
+
+    original = session.BaseSession._extend_graph
+
+    @functools.wraps(original)
+    def _extend_graph(self):
+        try:
+            original(self)
+        except errors.InvalidArgumentError:
+            self.graph._reproduce_unusable = True  # this graph holds a node no session can run
+            raise
+
+    session.BaseSession._extend_graph = _extend_graph
+
+
+def _patch_graph_recovery():
+    Agent = sys.modules["rl.core"].Agent
+    Agent.fit = _recovering_graph(Agent.fit)
+    Agent.test = _recovering_graph(Agent.test)
+    ACTIVE_FIXES.append("graph-isolation: an agent that leaves the graph unusable does not break later ones")
 
 
 def _patch_agent_compile():
@@ -249,7 +440,7 @@ def _patch_agent_compile():
         def compile(self, optimizer, metrics=None, _original=original):
             return _original(self, to_legacy_optimizer(optimizer), metrics=list(metrics or []))
 
-        cls.compile = compile
+        cls.compile = _recovering_graph(compile)
     ACTIVE_FIXES.append("legacy-optimizer: agents' compile accepts current optimizers and names")
     ACTIVE_FIXES.append("compile-metrics: agents' compile gets a fresh metrics list per call")
 
@@ -270,10 +461,12 @@ def _patch_counters():
 
 
 def _patch_save_weights():
+    from rl.agents.cem import CEMAgent
+    from rl.agents.ddpg import DDPGAgent
     from rl.agents.dqn import DQNAgent, NAFAgent
     from rl.agents.sarsa import SARSAAgent
 
-    for cls in (DQNAgent, NAFAgent, SARSAAgent):
+    for cls in (DQNAgent, NAFAgent, SARSAAgent, DDPGAgent, CEMAgent):
         original = cls.save_weights
 
         @functools.wraps(original)
@@ -319,11 +512,94 @@ def _patch_soft_updates():
     ACTIVE_FIXES.append("ordered-soft-updates: DQN soft target updates run after the optimizer step")
 
 
+def _patch_clone_model():
+    from tf_keras.src.saving.serialization_lib import SafeModeScope
+
+    util = sys.modules["rl.util"]
+    original = util.clone_model
+
+    @functools.wraps(original)
+    def clone_model(model, custom_objects={}):  # noqa: B006  (keras-rl's signature)
+        # The user's own model, in memory, in this process: nothing is loaded from a file.
+        with SafeModeScope(safe_mode=False):
+            return original(model, custom_objects)
+
+    util.clone_model = clone_model
+    ACTIVE_FIXES.append("clone-safe-mode: rl.util.clone_model clones Lambda layers (dueling heads)")
+
+
+def clone_optimizer(optimizer):
+    """``rl.util.clone_optimizer`` for today's tf-keras: a new optimizer of the same class with the
+    same hyperparameters; for a name, today's optimizer of that name (``'sgd'`` -> ``SGD()``)."""
+    import tensorflow as tf
+
+    if isinstance(optimizer, str):
+        current = {n.lower(): getattr(tf.keras.optimizers, n) for n in dir(tf.keras.optimizers)
+                   if isinstance(getattr(tf.keras.optimizers, n), type) and n != "Optimizer"}
+        if optimizer.lower() not in current:
+            raise ValueError(f"unknown optimizer {optimizer!r}; expected one of "
+                             f"{', '.join(sorted(c.__name__ for c in current.values()))}")
+        return current[optimizer.lower()]()
+    return type(optimizer)(**_hyperparameters(optimizer, type(optimizer)))
+
+
+def _patch_clone_optimizer():
+    sys.modules["rl.util"].clone_optimizer = clone_optimizer
+    ACTIVE_FIXES.append("clone-optimizer: rl.util.clone_optimizer works with today's optimizers (graph mode)")
+
+
+@contextlib.contextmanager
+def _output_all_intermediates():
+    """TensorFlow's ``output_all_intermediates(True)`` for the block, then the previous setting."""
+    import tensorflow as tf
+    from tensorflow.python.ops import control_flow_util_v2
+
+    previous = control_flow_util_v2._EXPERIMENTAL_OUTPUT_ALL_INTERMEDIATES_OVERRIDE
+    tf.compat.v1.experimental.output_all_intermediates(True)
+    try:
+        yield
+    finally:
+        control_flow_util_v2._EXPERIMENTAL_OUTPUT_ALL_INTERMEDIATES_OVERRIDE = previous
+
+
+def _patch_naf_compile():
+    NAFAgent = sys.modules["rl.agents.dqn"].NAFAgent
+    original = NAFAgent.compile
+
+    @functools.wraps(original)
+    def compile(self, optimizer, metrics=None):
+        with _output_all_intermediates():
+            original(self, optimizer, metrics)
+            self.combined_model._make_train_function()  # the gradient of NAFLayer's scan, now
+
+    NAFAgent.compile = compile
+    ACTIVE_FIXES.append("naf-scan-gradient: NAFAgent's training step builds (scan with all intermediates)")
+
+
+def _patch_ddpg():
+    DDPGAgent = sys.modules["rl.agents.ddpg"].DDPGAgent
+    original = DDPGAgent.compile
+
+    @functools.wraps(original)
+    def compile(self, optimizer, metrics=None):
+        if isinstance(optimizer, (list, tuple)) and len(optimizer) == 2:
+            optimizer = [to_legacy_optimizer(o) for o in optimizer]
+        elif not isinstance(optimizer, (list, tuple)):
+            optimizer = to_legacy_optimizer(optimizer)  # keras-rl clones it for the critic
+        return original(self, optimizer, metrics=list(metrics or []))
+
+    DDPGAgent.compile = _recovering_graph(compile)
+    ACTIVE_FIXES.append("ddpg-optimizers: DDPGAgent.compile accepts current optimizers, names and pairs")
+
+
 # module -> fixes to run right after it is imported (in this order)
 _HOOKS: dict[str, list] = {
-    "tensorflow": [_require_legacy_keras, _add_keras_version, _graph_mode],
-    "rl.core": [_patch_counters],
-    "rl.agents.dqn": [_patch_agent_compile, _patch_save_weights, _patch_soft_updates],
+    "tensorflow": [_require_legacy_keras, _add_keras_version, _graph_mode, _mark_unusable_graphs],
+    "tf_keras.src.optimizers": [_keras2_optimizer_arguments],
+    "rl.util": [_patch_clone_model, _patch_clone_optimizer],
+    "rl.core": [_patch_counters, _patch_graph_recovery],
+    "rl.agents.dqn": [_patch_agent_compile, _patch_save_weights, _patch_soft_updates, _patch_naf_compile],
+    "rl.agents.ddpg": [_patch_ddpg],
 }
 
 
