@@ -1,80 +1,84 @@
 """The Dot-masked CartPole-v0 DQN notebook (seed 003): the notebook's loop, and the same algorithm fast.
 
-Published notebook ("Deep Q-learning with Keras", CartPole, 2017): ``Input(4) -> Dense(4, relu) ->
-Dense(4, relu) -> Dense(2)``, the output dotted (``Dot(axes=-1)``) with the one-hot action and
+Published notebook (Deep Q-learning with Keras on CartPole, October 2017): ``Input(4) -> Dense(4,
+relu) -> Dense(4, relu) -> Dense(2)``, the output dotted (``Dot(axes=-1)``) with the one-hot action,
 compiled with ``loss='mse', optimizer='rmsprop'``; a second ``Model`` on the same layers, without the
-mask, acts and builds targets. Replay ``deque(maxlen=5000)``, OBSERVE 5000, BATCH 128, GAMMA 0.9,
-100,000 steps, eps 0.1 multiplied by 0.9 after every step ``t > OBSERVE`` while ``eps > 1e-4`` (66
-times, from step 5001 to 5066; then eps stays at 0.1 * 0.9**66 = 9.6e-5 and still explores about
-every 10,000th step). Every 5,000 steps it prints the mean "up time" of the last 100 episodes
-(:data:`PUBLISHED_CURVE`), then a greedy demo episode (``print(t)``: 114) and a random one (15).
+mask, acts and builds the targets. Replay ``deque(maxlen=5000)``, OBSERVE 5000, BATCH 128, GAMMA
+0.9, 100,000 steps; eps starts at 0.1 and is multiplied by 0.9 after the eps test of every step
+``t > OBSERVE`` while ``eps > 1e-4``: 66 times (steps 5001 to 5066), after which it stays at
+``0.1 * 0.9**66`` = 9.6e-5 and still explores about once per 10,000 steps. Every 5,000 steps it
+prints the mean "up time" of the last 100 episodes (:data:`PUBLISHED_CURVE`); then a greedy demo
+episode (``print(t)``: 114) and a random one (15).
 
 :func:`train_reference` runs that loop as written (Keras ``predict`` / ``train_on_batch`` per step,
-``np.random`` for eps and sampling, gymnasium's ``CartPole-v0``). :class:`FastDotMask` runs the same
-algorithm as one XLA-compiled ``tf.while_loop`` per chunk of steps (up to ``log_every`` steps),
-CartPole's physics inside, in the Keras session: same model, same optimizer object and its own
-``apply_gradients``, same loss, one update per step from ``t > OBSERVE``, targets from the current
-weights. :func:`published_draws` replays every random draw of the loop (see 1. below).
+the global ``np.random`` for eps and sampling, gymnasium's ``CartPole-v0``). :class:`FastDotMask`
+(:func:`train_fast`) runs the same algorithm as one XLA-compiled ``tf.while_loop`` per chunk of at
+most ``log_every`` steps, CartPole's physics and the replay deque inside, in the Keras session: same
+model, same optimizer object and its ``apply_gradients``, Keras's ``mse``, one update per step from
+``t = OBSERVE + 1``, targets from the current weights. Both return a :class:`Result`.
 
-Quirks of the notebook, kept by ``quirks=True`` (both implementations):
+The notebook's quirks, kept by ``quirks=True`` (both implementations):
 
-- A random first action is taken before the loop; its reward is not counted anywhere.
-- After a terminal step the notebook calls ``env.reset()`` but throws its return value away: the
-  env restarts, the agent does not. The next step acts on the stale terminal observation and stores
-  ``(terminal obs, a, r, first obs of the new episode, done)``. ``env.step`` is never called after
-  ``done`` (the reset happened), so old gym's ``steps_beyond_done`` path (reward 0 and a warning,
-  gymnasium's ``steps_beyond_terminated`` does the same) is never reached: every reward is 1.0, on
-  old gym and on gymnasium alike.
+- A random first action is taken before the loop (``np.random.choice(2)``); that transition is not
+  stored and its reward is not counted.
+- After a terminal step the notebook calls ``env.reset()`` and throws its return value away: the env
+  restarts, the agent does not. On gymnasium we do exactly that (``env.reset()``, result discarded):
+  the next step acts on the stale terminal observation, and stores ``(terminal obs, a, 1.0, first
+  obs of the new episode, done)``. ``env.step`` is never called after ``done`` (the reset happened),
+  so old gym's ``steps_beyond_done`` branch (reward 0 and a warning; gymnasium's
+  ``steps_beyond_terminated`` is the same) is never reached: every reward is 1.0 on both.
 - "Up time" adds the reward of non-terminal steps only: a finished episode of L env steps logs L - 1
-  (the first episode L - 2: the pre-loop step is not counted either). A 200-step episode logs 199, so
-  the published 198.13 is near the ceiling. The mean includes the running (partial) episode.
+  (the first one L - 2: its pre-loop step is not counted either), so a full 200-step episode logs
+  199 and the published 198.13 is near the ceiling. The printed mean includes the running episode.
 - ``done`` (``terminated or truncated``: old gym's ``done`` included the 200-step limit) makes the
   target ``r`` alone: time-limit truncations are treated as terminal.
 - Sampling is ``np.random.choice(REPLAY_MEMORY, BATCH, replace=False)``, which assumes a full
-  deque. With the published settings it is full: training starts at ``t = 5001``, after 5002
-  appends. With ``observe < memory - 2`` the notebook would index past the deque (``IndexError``),
+  deque. With the notebook's settings it is full: the first training step, ``t = 5001``, comes after
+  5002 appends. With ``observe < memory - 2`` the notebook can index past the deque (``IndexError``),
   so ``quirks=True`` refuses those settings with a :class:`~reproduce.runs.ConfigError`.
 
 ``quirks=False`` fixes exactly these: no pre-loop step (the loop starts from the reset observation),
-the reset observation is used, up time counts every step (= episode length), and sampling draws
-``np.random.choice(len(D), BATCH, replace=False)``. Truncations stay terminal in the target, as in
-every old-gym DQN.
+the reset observation is used, up time counts every step (it is the episode length), and sampling
+draws ``np.random.choice(len(D), BATCH, replace=False)``. Truncations stay terminal in the target.
 
 Differences from the original notebook (both implementations unless stated):
 
-1. Seeding. The notebook never seeds; here ``np.random.seed(seed)`` is set right before its first
-   draw, TF and Python ``random`` by :func:`~reproduce.keras_qnet.new_session`, and the env by
-   ``reset(seed=seed)``. None of the loop's draws depends on the network: the eps test
-   ``np.random.random()`` comes every step, ``np.random.choice(2)`` only when it passes against an eps
-   that depends on ``t`` alone, the ``choice(N, 128, replace=False)`` of a training step only on
-   ``t`` (and on ``len(D) = min(t + 1, memory)`` without quirks), and the env's reset states come
-   from the env's own generator in order, whenever the resets happen. :func:`published_draws`
-   replays them (MT19937 words from ``np.random.RandomState(seed)``, parsed as ``random()``,
-   ``randint`` and the legacy permutation shuffle do; the reset states from the env's generator)
-   and the tests check them against the real calls.
-2. gymnasium instead of gym 0.9: ``reset() -> (obs, info)`` and a 5-tuple ``step``; ``done`` is
-   ``terminated or truncated``. Observations are float32 (old gym returned float64); the network
-   casts them to float32 either way, so the network sees the same numbers.
-3. Optimizer: the notebook's ``'rmsprop'`` meant Keras 2.0's ``RMSprop(lr=0.001, rho=0.9,
+1. Seeding. The notebook never seeds; here ``np.random.seed(seed)`` right before its first draw, TF
+   and Python ``random`` by :func:`~reproduce.keras_qnet.new_session`, and the env by
+   ``reset(seed=seed)``.
+2. gymnasium 1.x instead of gym 0.9: ``reset() -> (obs, info)``, a 5-tuple ``step``, ``done`` is
+   ``terminated or truncated``; same physics, thresholds, reset distribution and 200-step limit.
+   Observations are float32 (old gym returned float64); Keras casts them to float32 either way, so
+   the network sees the same numbers.
+3. Optimizer. The notebook's ``'rmsprop'`` was Keras 2.0's ``RMSprop(lr=0.001, rho=0.9,
    epsilon=1e-8)`` (Keras 2.1.3 changed the default epsilon to ``K.epsilon()`` = 1e-7). Today the
-   string resolves, in graph mode, to ``tf.keras.optimizers.legacy.RMSprop`` with epsilon 1e-7; we
-   pass ``epsilon=1e-8`` explicitly (:data:`RMSPROP_EPSILON`). The update is the same formula as
-   Keras 2.0's: ``a = rho a + (1 - rho) g^2; p -= lr g / (sqrt(a) + eps)``, accumulators from 0.
-4. ``verbose=0`` on ``predict``; the demo and the evaluation episodes act from a numpy forward pass
-   of the weights (the same float32 network) instead of ``predict``; nothing is rendered.
-5. Fast version only: the graph computes the acting forward pass once per step and the target
-   forward pass once per training step, as the notebook does; XLA fuses float32 ops differently from
-   the per-op kernels (and the optimizer's ``rho a + (1 - rho) g^2`` may become an FMA), so weights
-   agree with the notebook's loop to rounding (tests: 1e-5 after thousands of updates), and a long
-   run can eventually take a different action where two Q-values are within rounding of each other.
-6. Fast version only: CartPole's euler step is written in float64 TF ops in gymnasium's order of
-   operations, with gymnasium's constants and thresholds read from ``CartPoleEnv``; it equals
-   ``CartPoleEnv.step`` bit for bit (tested). Two things are needed for that: the constants are
-   runtime values (TF rewrites division by a constant as multiplication by its reciprocal), and every
+   string resolves, in graph mode, to ``tf.keras.optimizers.legacy.RMSprop`` with epsilon 1e-7, so
+   we pass ``epsilon=1e-8`` explicitly (:data:`RMSPROP_EPSILON`). The update is Keras 2.0's formula:
+   ``a = rho a + (1 - rho) g^2; p -= lr g / (sqrt(a) + eps)``, accumulators from zero.
+4. ``verbose=0`` on ``predict``; nothing is rendered; the demo and evaluation episodes act from a
+   float32 numpy forward pass of the weights (:func:`q_values`) instead of ``predict``.
+5. Fast version: random numbers are drawn first by :func:`published_draws`. None of the loop's
+   draws depends on the network: ``np.random.random()`` comes every step; ``np.random.choice(2)``
+   only when it passes against an eps that depends on ``t`` alone; a training step's
+   ``choice(N, 128, replace=False)`` depends on ``t`` only (``N = len(D) = min(t + 1, memory)``
+   without quirks); the env's reset states come from the env's own generator in order, whenever the
+   resets happen (the network decides when, not what). :func:`published_draws` replays the MT19937
+   stream of ``np.random.RandomState(seed)`` as numpy's legacy ``random()``, ``randint`` and
+   permutation shuffle consume it (numba; about 700 million words for 100,000 steps) and the reset
+   states from the env's generator; the tests check both against the real calls.
+6. Fast version: CartPole's euler step is written in float64 TF ops in gymnasium's order of
+   operations, with the constants and thresholds read from ``CartPoleEnv``; it equals
+   ``CartPoleEnv.step`` bit for bit (tested). That takes two things: the constants are runtime
+   values (TF rewrites a division by a constant as a multiplication by its reciprocal), and every
    product that feeds a sum passes through :func:`_rounded` (XLA's CPU backend always allows FMA
    contraction, which rounds ``a + b * c`` once where numpy rounds twice).
-7. Fast version only: the deque is a ring buffer in the graph; ``D[i]`` is slot
-   ``(max(0, n - memory) + i) % memory`` after ``n`` appends, which is what ``deque[i]`` returns.
+7. Fast version: the deque is a ring buffer; ``D[i]`` is slot ``(max(0, n - memory) + i) % memory``
+   after ``n`` appends, which is what ``deque[i]`` returns.
+8. Fast version: XLA fuses the network's float32 ops differently from the per-op kernels (and the
+   optimizer's ``rho a + (1 - rho) g^2`` may become an FMA), so weights agree with the notebook's
+   loop to rounding (tests: 1e-5 after 499 updates, with identical actions, episodes and replay
+   contents); over a long run, a step where two Q-values are within rounding of each other can
+   eventually take the other action, and the runs part ways from there.
 """
 
 from __future__ import annotations
@@ -82,7 +86,6 @@ from __future__ import annotations
 import functools
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -134,14 +137,12 @@ class Settings:
         if self.quirks and self.observe < self.memory - 2:
             raise ConfigError(
                 f"with quirks the notebook samples np.random.choice(memory={self.memory}) from a deque "
-                f"that holds observe + 2 = {self.observe + 2} transitions at the first training step "
-                f"(IndexError); use observe >= memory - 2 = {self.memory - 2} or quirks=False")
+                f"that holds observe + 2 = {self.observe + 2} transitions at the first training step, "
+                f"which can index past it (IndexError); use observe >= memory - 2 = {self.memory - 2} "
+                f"or quirks=False")
         if not self.quirks and self.observe + 2 < self.batch:
             raise ConfigError(f"observe + 2 ({self.observe + 2}) transitions cannot fill a batch of "
                               f"{self.batch}; use observe >= batch - 2 = {self.batch - 2}")
-
-    def trains(self, t: int) -> bool:
-        return t > self.observe
 
     def population(self, t: int) -> int:
         """What step ``t`` samples from: ``REPLAY_MEMORY`` (quirks) or ``len(D)``."""
@@ -149,6 +150,7 @@ class Settings:
 
 
 def _settings(steps, quirks, kwargs) -> Settings:
+    """Settings from a public function's arguments; unknown names are a ConfigError."""
     if not isinstance(steps, int | np.integer) or steps <= 0:
         raise ConfigError(f"steps must be a positive integer, got {steps!r}; the notebook ran 100000")
     try:
@@ -369,8 +371,8 @@ class Result:
     episode_lengths: np.ndarray  # env steps of each finished episode (pre-loop step included)
     weights: list = field(repr=False)
     replay: dict = field(repr=False)  # the final deque, oldest first: s, a (index), r, s1, terminal
-    seconds: float = 0.0
-    first_action: int = -1
+    seconds: float = 0.0  # wall time (train_fast: end to end, draws and XLA compile included)
+    first_action: int = -1  # the pre-loop action (-1 without quirks)
 
 
 def up_time_log(rewards, terminals, quirks: bool = True, log_every: int = 5000):
@@ -640,7 +642,7 @@ class FastDotMask:
             return a, terminal, loss, (env, elapsed, next_obs, n, nxt, ds, da, dr, ds1, dt)
 
         def make_chunk(train):
-            def run(t0, count, explore, random_action, sample):
+            def run(count, explore, random_action, sample):
                 def body(i, carry, a_ta, term_ta, loss_ta):
                     a, terminal, loss, carry = step(train, explore, random_action, sample, i, *carry)
                     return i + 1, carry, a_ta.write(i, a), term_ta.write(i, terminal), loss_ta.write(i, loss)
@@ -656,11 +658,11 @@ class FastDotMask:
             return tf.function(run, jit_compile=jit, autograph=False)
 
         ph = tf.compat.v1.placeholder
-        self._t0, self._count = ph(i32, (), "t0"), ph(i32, (), "count")
+        self._count = ph(i32, (), "count")
         self._explore = ph(tf.bool, (chunk,), "explore")
         self._random_action = ph(i32, (chunk,), "random_action")
         self._sample = ph(i32, (chunk, B), "sample")
-        feeds = (self._t0, self._count, self._explore, self._random_action, self._sample)
+        feeds = (self._count, self._explore, self._random_action, self._sample)
         self._chunks = {train: make_chunk(train)(*feeds) for train in (False, True)}
         self.session = tf.compat.v1.keras.backend.get_session()  # initializes Keras's variables
         self.session.run([v.initializer for v in (physics, limits, *zeros, *self._state)])
@@ -682,8 +684,7 @@ class FastDotMask:
                 k = t0 - s.observe - 1
                 sample[:count] = d.sample[k:k + count]
         out = self.session.run(self._chunks[train], {
-            self._t0: t0, self._count: count, self._explore: explore, self._random_action: action,
-            self._sample: sample})
+            self._count: count, self._explore: explore, self._random_action: action, self._sample: sample})
         return [x[:count] for x in out]
 
     def segments(self):
@@ -742,14 +743,13 @@ def _start_state(seed: int, quirks: bool, first_action: int):
 
 def train_fast(seed: int, steps: int = 100_000, quirks: bool = True, initial_weights=None,
                draws: Draws | None = None, jit: bool = True, **settings) -> Result:
-    """The notebook's algorithm, fast (see the module docstring for how it differs)."""
+    """The notebook's algorithm, fast: :func:`published_draws` (unless ``draws`` are given), then
+    :class:`FastDotMask`. Same arguments and result as :func:`train_reference`."""
     s = _settings(steps, quirks, settings)
     start = time.perf_counter()
-    with ThreadPoolExecutor(1) as pool:  # the draws (numba, no GIL) while the graphs build and compile
-        pending = pool.submit(published_draws, seed, s) if draws is None else None
-        net = FastDotMask(seed, s, initial_weights, jit)
-        draws = draws if pending is None else pending.result()
-    result = net.train(draws)
+    if draws is None:
+        draws = published_draws(seed, s)
+    result = FastDotMask(seed, s, initial_weights, jit).train(draws)
     return replace(result, seconds=time.perf_counter() - start)
 
 

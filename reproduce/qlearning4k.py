@@ -34,8 +34,8 @@ Kept as upstream: epsilon is decreased by repeated float subtraction while ``eps
 1000 epochs it lands at ``0.1 - 1e-14`` after 500 epochs and stays, but other ``nb_epoch`` values
 can overshoot by one step (20 epochs: ``0.1 + 1e-16`` -> ``0.01``).
 
-Differences from upstream in both paths: the legacy SGD gets ``learning_rate=0.2`` (tf-keras's
-current ``SGD(lr=.2)`` pops ``lr`` with a log warning and trains at 0.01); the RNGs are seeded
+Differences from upstream in both paths: the legacy SGD gets ``learning_rate=0.2`` spelled out
+(plain tf-keras's current ``SGD(lr=.2)`` pops ``lr`` with a log line and trains at 0.01); the RNGs are seeded
 instances (upstream used the global, unseeded ``np.random`` for the game and epsilon alike and
 Python's global ``random`` for replay); the game is ``Catch-v0`` (same rules, its own
 ``np_random``); ``nb_frames`` is 1 as in the README; ``observe``, ``checkpoint`` and
@@ -313,12 +313,11 @@ def train_reference(seed: int, config: Config | None = None, epochs: int | None 
 
 def _canvas(tf, g, row, col, basket):
     """Catch's canvases for batched int32 (row, col, basket): ``(n, 1, g, g)`` float32."""
-    rows = tf.range(g)[None, :, None]
-    cols = tf.range(g)[None, None, :]
-    fruit = tf.logical_and(tf.equal(rows, row[:, None, None]), tf.equal(cols, col[:, None, None]))
-    basket_cells = tf.logical_and(tf.equal(rows, g - 1),
-                                  tf.less_equal(tf.abs(cols - basket[:, None, None]), 1))
-    return tf.cast(tf.logical_or(fruit, basket_cells), tf.float32)[:, None]
+    basket_rows = np.zeros((g, g, g), np.float32)  # basket centre -> its cells in the last row
+    for b in range(g):
+        basket_rows[b, -1] = np.abs(np.arange(g) - b) <= 1
+    fruit = tf.one_hot(row * g + col, g * g)
+    return tf.reshape(tf.maximum(fruit, tf.gather(basket_rows.reshape(g, g * g), basket)), [-1, 1, g, g])
 
 
 class FastCatch:

@@ -41,6 +41,20 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def machine() -> dict:
+    """CPU model, core count and whether oneDNN is on: what DQN runs' exact numbers depend on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") not in ("0", "false", "False")
+    return {"cpu": cpu, "cores": os.cpu_count(), "onednn": "on" if onednn else "off"}
+
+
 def git_revision() -> str:
     """The repo's HEAD commit (with ``-dirty`` if the tree has changes), or ``unknown``."""
     try:
@@ -79,7 +93,7 @@ class RunDir:
 
     Every file an experiment writes is named here (``rd.episodes``, ``rd.eval``, ...), so
     the run layout is spelled out once. While a process writes a run directory it holds an
-    exclusive lock on ``.lock``; a second writer gets a one-line ``ConfigError``.
+    exclusive ``flock`` on the directory; a second writer gets a one-line ``ConfigError``.
     """
 
     CONFIG = "config.json"  # the resolved config, with "experiment"
@@ -95,7 +109,6 @@ class RunDir:
     CURVES = "curves.csv"  # nchain-tabular: mean training return per episode and method
     METHODS = "summary.csv"  # nchain-tabular: one row per method
     REWARD_PLOT = "reward_per_step.png"  # nchain-keras: the tutorial's figure
-    LOCK = ".lock"
 
     def __init__(self, path: str | os.PathLike, experiment: str = "", config=None, seed: int = 0,
                  command: list[str] | None = None):
@@ -115,18 +128,18 @@ class RunDir:
         raise AttributeError(f"RunDir has no file {name!r}")
 
     def lock(self) -> RunDir:
-        """Take the writer's lock (held until the process exits or :meth:`finish`)."""
+        """Take the writer's lock on the directory itself (held until :meth:`finish` or the process exits)."""
         import fcntl
 
         self.path.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path / self.LOCK, "a+")
+        fd = os.open(self.path, os.O_RDONLY)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.close()
+            os.close(fd)
             raise ConfigError(f"{self.path} is being written by another process; wait for it to finish "
                               f"or pass another --out") from None
-        self._lock = handle
+        self._lock = fd
         return self
 
     def start(self) -> RunDir:
@@ -137,6 +150,7 @@ class RunDir:
             "seed": self.seed,
             "command": self.command,
             "versions": library_versions(),
+            "machine": machine(),
             "git_revision": git_revision(),
             "started": now(),
             "status": "running",
@@ -161,7 +175,7 @@ class RunDir:
         self.manifest.update(extra, finished=now(), status="complete")
         write_json(self.manifest_json, self.manifest)
         if self._lock is not None:
-            self._lock.close()
+            os.close(self._lock)
             self._lock = None
 
     @property

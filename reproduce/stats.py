@@ -40,3 +40,26 @@ def binomial_range(share: float, trials: int, confidence: float = 0.95) -> tuple
     """Where one run of ``trials`` trials lands with ``confidence`` if the true share is ``share``."""
     low, high = stats.binom.interval(confidence, trials, share)
     return int(low), int(high)
+
+
+def iqm(values) -> float:
+    """Interquartile mean: the mean of the middle 50% (rliable's robust aggregate)."""
+    return float(stats.trim_mean(np.asarray(values, dtype=float), 0.25))
+
+
+def bootstrap_ci(values, statistic=np.mean, confidence: float = 0.95, resamples: int = 2000,
+                 seed: int = 0) -> tuple[float, float, float]:
+    """``(statistic, low, high)``: a percentile bootstrap over seeds (scipy), never outside the data's range.
+
+    Percentile intervals are quantiles of resampled statistics, so for a mean or IQM they stay
+    within the observed values and so within the score's range (unlike a t-interval over 3 seeds).
+    """
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        raise ValueError("bootstrap_ci needs at least one value, got none")
+    point = float(statistic(x))
+    if x.size == 1 or np.all(x == x[0]):
+        return point, point, point
+    result = stats.bootstrap((x,), statistic, confidence_level=confidence, n_resamples=resamples,
+                             method="percentile", rng=np.random.default_rng(seed), vectorized=False)
+    return point, float(result.confidence_interval.low), float(result.confidence_interval.high)

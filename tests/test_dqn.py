@@ -345,4 +345,5 @@ def test_cli_killed_run_resumes_from_checkpoint_and_evaluates(cli, tmp_path):
     evaluated = cli("evaluate", out, "--episodes", "2")
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     assert "mean reward" in evaluated.stdout
-    assert list(out.glob("checkpoints/eval_ckpt_000003000_steps_seed0.csv"))
+    # by default the run's own evaluation seed (reproduce.evaluation.eval_seed(0))
+    assert list(out.glob("checkpoints/eval_ckpt_000003000_steps_seed1000000.csv"))

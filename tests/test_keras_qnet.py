@@ -170,14 +170,14 @@ def test_cli_rejects_zero_episodes_and_writes_nothing(cli, tmp_path):
     result = cli("run", "nchain-keras", "--episodes", "0", "--out", out)
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
-    assert errors == ["error: --episodes must be a positive integer, got '0'; pass e.g. --episodes 1000"]
+    assert errors == ["error: --episodes expects a positive integer, got '0'; e.g. --episodes 1000"]
     assert not out.exists()
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--episodes", "-5"], "error: --episodes must be a positive integer, got '-5'"),
-    (["--episodes", "1.5"], "error: --episodes must be a positive integer, got '1.5'"),
-    (["--steps-per-episode", "0"], "error: --steps-per-episode must be a positive integer, got '0'"),
+    (["--episodes", "-5"], "error: --episodes expects a positive integer, got '-5'"),
+    (["--episodes", "1.5"], "error: --episodes expects a positive integer, got '1.5'"),
+    (["--steps-per-episode", "0"], "error: --steps-per-episode expects a positive integer, got '0'"),
     (["--seed", "x"], "argument --seed: expected an integer seed >= 0, got 'x'"),
     (["--seed", "1.5"], "argument --seed: expected an integer seed >= 0, got '1.5'"),
 ])

@@ -99,9 +99,11 @@ class RunConfig:
     eval_episodes: int = option(100, "greedy test episodes at the end (and to confirm a solve)",
                                 check=POSITIVE)
     check_every: int = 0
-    """steps between stop-once-solved checks (0: no checks, train all steps)"""
+    """steps between greedy checks, each a row of ``eval_curve.csv`` (0: none)"""
     check_episodes: int = 10
-    """greedy episodes in each cheap check before the full confirm"""
+    """greedy episodes in each check (and before a full confirm of a solve)"""
+    stop_when_solved: bool = False
+    """end training once a check passes and ``eval_episodes`` greedy episodes confirm the solve"""
     checkpoint_every: int = option(10_000, "steps between checkpoints (the last 2 kept, plus one at the end)",
                                    check=POSITIVE)
     dqn: DQNConfig = nested(DQNConfig)

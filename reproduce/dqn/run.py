@@ -98,9 +98,10 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, proces
     if verbose:
         callbacks.append(Progress(config.steps, f"{experiment} seed {config.seed}"))
     check = None
-    if config.check_every and threshold is not None:
+    if config.check_every:
         check = SolveCheck(config.env, threshold, config.check_every, config.check_episodes,
-                           config.eval_episodes, eval_seed(config.seed), t0)
+                           config.eval_episodes, eval_seed(config.seed), t0, stop=config.stop_when_solved,
+                           curve_path=run.eval_curve, resumed_step=state.step if state else 0)
         callbacks.append(check)
     agent.fit(env, nb_steps=config.steps, verbose=0, callbacks=callbacks)
     steps_trained = int(agent.step)
@@ -122,7 +123,8 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, proces
         "env_id": config.env, "eval_episodes": len(episodes), "eval_mean": mean, "eval_ci_low": low,
         "eval_ci_high": high, "eval_min": float(min(returns)), "reward_threshold": threshold,
         "solved": bool(solved), "steps_to_solve": steps_to_solve, "time_to_solve_s": time_to_solve,
-        "steps_trained": steps_trained, "train_episodes": len(load_rewards(run.episodes)),
+        "steps_trained": steps_trained, "env_steps": steps_trained,
+        "train_episodes": len(load_rewards(run.episodes)),
         "checks": check.checks if check else 0, "wall_time_s": wall,
         "resumed_from_step": state.step if state else None,
         "truncation_aware": config.dqn.truncation_aware, "agent": type(agent).__name__,

@@ -43,13 +43,18 @@ class Progress(Callback):
 
 
 class SolveCheck(Callback):
-    """Every ``every`` steps, a cheap greedy check; if it passes, confirm over ``confirm`` episodes.
+    """Every ``every`` steps, a cheap greedy check, recorded as one row of the run's learning curve.
 
-    Solved means the confirm mean >= ``threshold``; then training stops (``StopTraining``) and
-    the confirm episodes are kept as the run's evaluation.
+    With a ``threshold`` and a passing check, ``confirm`` more episodes decide: solved means their
+    mean >= ``threshold``; the confirm episodes become the run's evaluation and, with ``stop``,
+    training ends (``StopTraining``). Each check appends ``step, r_mean, r_min, r_max, episodes``
+    to ``curve_path`` (flushed; on resume, rows past the resumed step are dropped first).
     """
 
-    def __init__(self, env_id, threshold, every, check_episodes, confirm, seed, t0, stop=True):
+    COLUMNS = ("step", "r_mean", "r_min", "r_max", "episodes")
+
+    def __init__(self, env_id, threshold, every, check_episodes, confirm, seed, t0, stop=True,
+                 curve_path=None, resumed_step=0):
         super().__init__()
         self.env_id, self.threshold, self.every = env_id, threshold, every
         self.check_episodes, self.confirm, self.seed = check_episodes, confirm, seed
@@ -57,15 +62,30 @@ class SolveCheck(Callback):
         self.solved_at = None  # (steps, seconds since t0)
         self.eval = None
         self.checks = 0
+        self.curve_path = curve_path
+        if curve_path is not None:
+            self._start_curve(resumed_step)
+
+    def _start_curve(self, resumed_step: int) -> None:
+        import pandas as pd
+
+        from reproduce.runs import write_csv
+
+        old = pd.read_csv(self.curve_path) if resumed_step and self.curve_path.exists() else None
+        kept = old[old.step <= resumed_step] if old is not None else pd.DataFrame(columns=self.COLUMNS)
+        write_csv(self.curve_path, kept)
 
     def on_step_end(self, step, logs=None):
         steps = int(self.model.step) + 1
         if self.solved_at is not None or steps % self.every:
             return
         self.checks += 1
-        quick = keras_rl_episodes(self.model, self.env_id, self.check_episodes, self.seed + 500_000)
-        ok = np.mean([r for r, _ in quick]) >= self.threshold
-        if ok:
+        episodes = keras_rl_episodes(self.model, self.env_id, self.check_episodes, self.seed + 500_000)
+        quick = [r for r, _ in episodes]
+        if self.curve_path is not None:
+            with open(self.curve_path, "a") as handle:
+                handle.write(f"{steps},{np.mean(quick)!r},{min(quick)!r},{max(quick)!r},{len(quick)}\n")
+        if self.threshold is not None and np.mean(quick) >= self.threshold:
             full = keras_rl_episodes(self.model, self.env_id, self.confirm, self.seed)
             if np.mean([r for r, _ in full]) >= self.threshold:
                 self.eval = full

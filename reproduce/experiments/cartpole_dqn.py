@@ -25,6 +25,8 @@ KERAS_RL_EXAMPLE = DQNConfig(
 class Config(RunConfig):
     """keras-rl's example: 50k steps on CartPole-v1, no early stop, 100 greedy test episodes."""
 
+    check_every: int = 2_500
+    """steps between greedy checks (the learning curve; training runs all steps, as published)"""
     dqn: DQNConfig = nested(lambda: KERAS_RL_EXAMPLE)
 
 

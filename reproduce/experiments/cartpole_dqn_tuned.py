@@ -34,7 +34,9 @@ class Config(RunConfig):
     """The tuned agent; stops once solved (checks every 1,000 steps)."""
 
     check_every: int = 1_000
-    """steps between stop-once-solved checks"""
+    """steps between greedy checks"""
+    stop_when_solved: bool = True
+    """train only until solved"""
     dqn: DQNConfig = nested(lambda: TUNED)
 
 

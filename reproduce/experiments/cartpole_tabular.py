@@ -67,6 +67,7 @@ def run(config: Config, run_dir: Path) -> dict:
         "eval_episodes": config.eval_episodes, "eval_mean": mean, "eval_ci_low": low, "eval_ci_high": high,
         "eval_min": float(evals["r"].min()), "solved": bool(mean >= threshold), "solved_at": threshold,
         "train_last100_mean": float(train["r"].tail(100).mean()), "train_steps": int(train["l"].sum()),
+        "env_steps": int(train["l"].sum()),
         "buckets": "x:1 x_dot:1 theta:6 (+-12 deg) theta_dot:3 (+-50 deg/s)",
         "wall_time_s": wall,
     }

@@ -33,6 +33,10 @@ class Config(RunConfig):
     env: str = option("NChain-v0", "gymnasium env id (Discrete observations: one-hot input)", check=ENV_ID)
     steps: int = option(30_000, "training steps", check=POSITIVE)
     eval_episodes: int = option(10, "greedy 1000-step test episodes", check=POSITIVE)
+    check_every: int = 3_000
+    """steps between greedy checks (the learning curve)"""
+    check_episodes: int = 5
+    """greedy 1000-step episodes per check"""
     dqn: DQNConfig = nested(lambda: NCHAIN_DQN)
 
 

@@ -67,6 +67,7 @@ def run(config: Config, run_dir) -> dict:
     summary = {
         "experiment": NAME, "env_id": NCHAIN_ID, "seed": config.seed,
         "episodes": config.episodes, "steps_per_episode": steps, "steps": config.episodes * steps,
+        "env_steps": config.episodes * steps,
         "implementation": "FastQNet (one XLA-compiled tf.while_loop per episode, tf-keras model)",
         "q_table": q, "q_star": solution.q, "max_abs_q_error": float(np.abs(q - solution.q).max()),
         "max_abs_diff_published_q": float(np.abs(q - np.array(PUBLISHED_KERAS_Q)).max()),

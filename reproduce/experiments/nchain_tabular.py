@@ -133,6 +133,7 @@ def run(config: Config, run_dir: Path) -> dict:
                           for name in methods])
     write_csv(rd.methods, table)
     summary["wall_time_s"] = wall
+    summary["env_steps"] = len(methods) * config.rounds * config.episodes * config.steps  # all tables
     summary["jit_load_s"] = warmup
     write_json(rd.summary, summary)
     rd.finish(wall_time_s=wall)

@@ -15,7 +15,13 @@ import pandas as pd
 from reproduce import experiments
 from reproduce.report.collect import collect, tidy
 from reproduce.report.markdown import render_markdown
-from reproduce.report.plots import plot_learning_curves, plot_q_heatmaps, plot_win_shares
+from reproduce.report.plots import (
+    plot_eval_curves,
+    plot_performance_profile,
+    plot_q_heatmaps,
+    plot_training_curves,
+    plot_win_shares,
+)
 from reproduce.report.tables import cartpole_table, nchain_table
 from reproduce.runs import ConfigError, RunDir, atomic_write, write_csv
 
@@ -49,9 +55,13 @@ def build(results_dir: str | Path = "results", expected: list[str] | None = None
     published = published_vs_reproduced(collection)
     plots_dir = results_dir / "plots"
     plots_dir.mkdir(parents=True, exist_ok=True)
-    plots = plot_learning_curves(collection.runs, plots_dir)
-    plots += [p for p in (plot_q_heatmaps(collection.runs, plots_dir),
+    for old in plots_dir.glob("*.png"):  # a plot of runs no longer present must not linger
+        old.unlink()
+    plots = plot_eval_curves(collection.runs, plots_dir)
+    plots += [p for p in (plot_performance_profile(collection.runs, plots_dir),
+                          plot_q_heatmaps(collection.runs, plots_dir),
                           plot_win_shares(collection.runs, plots_dir)) if p is not None]
+    plots += plot_training_curves(collection.runs, plots_dir)
     write_csv(results_dir / "summary_runs.csv", table)
     write_csv(results_dir / "summary_published.csv", published)
     write_csv(results_dir / "summary_nchain.csv", nchain_table(table))
@@ -59,4 +69,4 @@ def build(results_dir: str | Path = "results", expected: list[str] | None = None
     with atomic_write(results_dir / "REPORT.md") as handle:
         handle.write(render_markdown(collection, table, published, plots, missing, results_dir))
     return {"runs": len(collection.runs), "problems": collection.problems, "missing": missing,
-            "plots": plots, "report": results_dir / "REPORT.md"}
+            "plots": [path for path, _ in plots], "report": results_dir / "REPORT.md"}

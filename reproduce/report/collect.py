@@ -18,7 +18,7 @@ from reproduce.runs import ConfigError, RunDir, read_json
 TABLES = (RunDir.ROUNDS, RunDir.EVAL, RunDir.Q_TABLE, RunDir.Q_TABLES, RunDir.EVAL_CURVE)
 HEADLINE = ("eval_mean", "eval_ci_low", "eval_ci_high", "solved", "steps_to_solve", "time_to_solve_s",
             "mean_return", "expected_return", "regret", "policy", "max_abs_q_error", "env_id", "steps",
-            "episodes")
+            "episodes", "eval_episodes", "env_steps")
 
 
 @dataclass

@@ -1,14 +1,14 @@
-"""The report's figures: learning curves, NChain Q heatmaps beside Q*, tournament win shares."""
+"""The report's figures: greedy and training curves against env steps, performance profiles, NChain Q
+heatmaps beside Q* and the published table, tournament win shares."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 from reproduce.report.collect import Run
-from reproduce.report.published import PUBLISHED_WINS, q_array
+from reproduce.report.published import PUBLISHED_KERAS_Q, PUBLISHED_WINS, q_array
 from reproduce.runs import RunDir
 from reproduce.stats import wilson_ci
 
@@ -22,51 +22,119 @@ def _plt():
     return plt
 
 
-def plot_learning_curves(runs: list[Run], out: Path, window: int = 10) -> list[Path]:
-    """Per experiment: mean episode reward across seeds with a 95% t-band."""
+def _by_key(runs: list[Run], has) -> dict[str, list[Run]]:
+    """Runs grouped by ``experiment (env)``, keeping those for which ``has(run)`` holds."""
+    groups: dict[str, list[Run]] = {}
+    for run in runs:
+        if has(run):
+            env = run.summary.get("env_id")
+            groups.setdefault(run.experiment + (f" ({env})" if env else ""), []).append(run)
+    return dict(sorted(groups.items()))
+
+
+def _band(ax, x, data, label):
+    """Mean over seeds (rows of ``data``) with a 95% percentile-bootstrap band."""
+    mean = data.mean(axis=0)
+    ax.plot(x, mean, label=label)
+    if len(data) > 1:
+        rng = np.random.default_rng(0)
+        boots = data[rng.integers(0, len(data), size=(2000, len(data)))].mean(axis=1)
+        low, high = np.percentile(boots, [2.5, 97.5], axis=0)
+        ax.fill_between(x, low, high, alpha=0.25, label="95% bootstrap CI over seeds")
+
+
+def _save(fig, plt, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def plot_eval_curves(runs: list[Run], out: Path) -> list[tuple[Path, str]]:
+    """Greedy evaluation return against env steps (the runs' periodic checks); (path, caption) each."""
     plt = _plt()
     written = []
-    by_exp: dict[str, list[Run]] = {}
-    for run in runs:
-        if RunDir.EPISODES in run.files and len(run.files[RunDir.EPISODES]):
-            key = run.experiment + (f" ({run.summary.get('env_id')})" if run.summary.get("env_id") else "")
-            by_exp.setdefault(key, []).append(run)
-    for key, group in sorted(by_exp.items()):
-        curves = [r.files[RunDir.EPISODES]["r"].rolling(window, min_periods=1).mean().to_numpy()
-                  for r in group]
-        length = min(len(c) for c in curves)
-        data = np.stack([c[:length] for c in curves])
-        mean = data.mean(axis=0)
-        fig, ax = plt.subplots(figsize=(7, 4))
-        x = np.arange(1, length + 1)
-        ax.plot(x, mean, label=f"mean of {len(group)} seeds")
-        if len(group) > 1:
-            low, high = stats.t.interval(0.95, len(group) - 1, loc=mean, scale=stats.sem(data, axis=0))
-            ax.fill_between(x, low, high, alpha=0.3, label="95% CI")
-        ax.set_xlabel("episode")
-        ax.set_ylabel(f"episode reward ({window}-episode moving average)")
-        ax.set_title(f"Learning curve: {key}")
-        ax.legend()
-        fig.tight_layout()
-        path = out / f"learning_{_slug(key)}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(path)
+    groups = _by_key(runs, lambda r: RunDir.EVAL_CURVE in r.files and len(r.files[RunDir.EVAL_CURVE]))
+    for key, group in groups.items():
+        curves = [r.files[RunDir.EVAL_CURVE] for r in group]
+        steps = np.unique(np.concatenate([c.step.to_numpy() for c in curves]))
+        # a run that stopped once solved keeps its last value from then on
+        data = np.stack([np.interp(steps, c.step, c.r_mean, right=c.r_mean.iloc[-1]) for c in curves])
+        stopped = sum(int(c.step.iloc[-1]) < steps[-1] for c in curves)
+        episodes = int(curves[0].episodes.iloc[0])
+        fig, ax = plt.subplots(figsize=(6.4, 3.6))
+        _band(ax, steps, data, f"mean of {len(group)} seeds")
+        ax.set_xlabel("env steps")
+        ax.set_ylabel(f"greedy return ({episodes} episodes)")
+        ax.set_title(f"Greedy evaluation: {key}", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        caption = (f"Greedy return ({episodes} test episodes per check) against env steps, mean of "
+                   f"{len(group)} seeds with a 95% bootstrap band over seeds"
+                   + (f"; {stopped} run(s) stopped once solved and carry their last value forward"
+                      if stopped else "") + ".")
+        written.append((_save(fig, plt, out / f"eval_{_slug(key)}.png"), caption))
     return written
 
 
-def plot_q_heatmaps(runs: list[Run], out: Path) -> Path | None:
+def plot_training_curves(runs: list[Run], out: Path, window: int = 10) -> list[tuple[Path, str]]:
+    """Training-episode return (moving average) against env steps; (path, caption) each."""
+    plt = _plt()
+    written = []
+    groups = _by_key(runs, lambda r: RunDir.EPISODES in r.files and len(r.files[RunDir.EPISODES]) > 1)
+    for key, group in groups.items():
+        logs = [r.files[RunDir.EPISODES] for r in group]
+        ends = [np.cumsum(log["l"].to_numpy()) for log in logs]
+        grid = np.linspace(0, min(e[-1] for e in ends), 200)
+        data = np.stack([np.interp(grid, e, log["r"].rolling(window, min_periods=1).mean())
+                         for e, log in zip(ends, logs)])
+        fig, ax = plt.subplots(figsize=(6.4, 3.6))
+        _band(ax, grid, data, f"mean of {len(group)} seeds")
+        ax.set_xlabel("env steps")
+        ax.set_ylabel(f"training episode return ({window}-ep. avg)")
+        ax.set_title(f"Training episodes: {key}", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        caption = (f"Training-episode return ({window}-episode moving average, exploration on) against env "
+                   f"steps, mean of {len(group)} seeds up to the shortest run, 95% bootstrap band.")
+        written.append((_save(fig, plt, out / f"training_{_slug(key)}.png"), caption))
+    return written
+
+
+def plot_performance_profile(runs: list[Run], out: Path, env_id: str = "CartPole-v1"):
+    """Fraction of seeds whose greedy eval mean exceeds each score tau, a line per agent; (path, caption)."""
+    plt = _plt()
+    groups = _by_key(runs, lambda r: r.summary.get("env_id") == env_id and "eval_mean" in r.summary)
+    if not groups:
+        return None
+    taus = np.linspace(0, 500, 251)
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for key, group in groups.items():
+        scores = np.array([float(r.summary["eval_mean"]) for r in group])
+        fraction = (scores[:, None] > taus).mean(axis=0)
+        ax.step(taus, fraction, where="post", label=f"{key}, {len(group)} seeds")
+    ax.set_xlabel("greedy eval mean tau")
+    ax.set_ylabel("fraction of seeds above tau")
+    ax.set_title(f"Performance profile on {env_id}", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    caption = (f"Performance profile on {env_id}: for each score tau, the fraction of seeds whose final "
+               "greedy evaluation mean exceeds it (higher and further right is better).")
+    return _save(fig, plt, out / "cartpole_performance_profile.png"), caption
+
+
+def plot_q_heatmaps(runs: list[Run], out: Path):
     """Mean learned Q-tables (Keras Q-network, DQN, tabular) beside Q*."""
     from reproduce.envs import solve
 
     plt = _plt()
-    panels = [("Q* (exact)", solve().q)]
+    panels = [("Q* (exact)", solve().q), ("published Keras table", np.array(PUBLISHED_KERAS_Q))]
     for experiment, title in (("nchain-keras", "Keras Q-network"), ("nchain-dqn", "keras-rl DQN")):
         tables = [q_array(r.files[RunDir.Q_TABLE]) for r in runs
                   if r.experiment == experiment and RunDir.Q_TABLE in r.files]
         if tables:
             panels.append((f"{title} (mean of {len(tables)})", np.mean(tables, axis=0)))
-    if len(panels) == 1:
+    if len(panels) == 2:
         return None
     vmin = min(p.min() for _, p in panels)
     vmax = max(p.max() for _, p in panels)
@@ -81,12 +149,15 @@ def plot_q_heatmaps(runs: list[Run], out: Path) -> Path | None:
         ax.set_title(title, fontsize=10)
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="Q")
     path = out / "nchain_q_heatmaps.png"
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
-    return path
+    counts = ", ".join(title for title, _ in panels[2:])
+    return path, ("NChain Q-values (rows: states 0-4; columns: forward, backward): the exact Q* at gamma "
+                  f"0.95, the tutorial's published Keras table, and our mean tables ({counts}), one colour "
+                  "scale.")
 
 
-def plot_win_shares(runs: list[Run], out: Path) -> Path | None:
+def plot_win_shares(runs: list[Run], out: Path):
     """Win shares per method and rule, with Wilson error bars, and the published shares."""
     plt = _plt()
     by_rule: dict[str, list[Run]] = {}
@@ -117,9 +188,11 @@ def plot_win_shares(runs: list[Run], out: Path) -> Path | None:
     ax.legend()
     fig.tight_layout()
     path = out / "nchain_win_shares.png"
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
-    return path
+    rounds = {rule: sum(int(r.summary["rounds"]) for r in group) for rule, group in by_rule.items()}
+    return path, ("Share of tournament rounds each table method wins, published (grey) against ours per "
+                  f"update rule (rounds pooled over seeds: {rounds}), with Wilson 95% intervals.")
 
 
 def _slug(text: str) -> str:
