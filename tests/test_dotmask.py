@@ -11,8 +11,8 @@ from reproduce.runs import ConfigError
 
 # Short runs that train: the quirks run needs observe >= memory - 2 (the notebook samples from a full
 # deque); the fixed run samples from a deque that is still filling (202 .. 300 transitions).
-QUIRKS = dict(steps=1000, memory=300, observe=300, log_every=250)
-FIXED = dict(steps=800, memory=300, observe=200, log_every=200)
+QUIRKS = dict(steps=800, memory=300, observe=300, log_every=200)
+FIXED = dict(steps=600, memory=300, observe=200, log_every=200)
 
 
 @pytest.fixture(scope="module")
