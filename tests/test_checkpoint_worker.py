@@ -266,6 +266,84 @@ def probe(checkpoint: Path):
     }))
 
 
+# ---------------------------------------------------------------- the per-agent resume check
+RESUME_STEPS = {"cartpole": 200, "pendulum": 160}
+KILL_AFTER = 13  # steps past the mid-run checkpoint
+# The state parts each agent type's checkpoint must hold (arrays.npz key prefixes).
+EXPECTED_PARTS = {
+    "dqn": {"online", "target", "optimizer", "memory"},
+    "sarsa": {"online", "optimizer", "window"},
+    "cem": {"online", "cem", "memory"},
+    "ddpg": {"actor", "critic", "target_actor", "target_critic", "actor_optimizer", "critic_optimizer",
+             "random_process", "memory"},
+    "naf": {"V", "L", "mu", "target_V", "optimizer", "random_process", "memory"},
+}
+AGENT_TYPES = {
+    "dqn": "DQNAgent", "sarsa": "SARSAAgent", "cem": "CEMAgent", "ddpg": "DDPGAgent", "naf": "NAFAgent",
+}
+
+
+def _checkpoint(run_dir: Path, step: int) -> tuple[dict, dict]:
+    from callbacks.store import read_checkpoint
+
+    return read_checkpoint(run_dir / "checkpoints" / f"ckpt_{step:09d}_steps")
+
+
+def assert_identical(a: tuple[dict, dict], b: tuple[dict, dict]):
+    """Two checkpoints hold the same state and the same arrays (values, dtypes), bit for bit."""
+    (state_a, arrays_a), (state_b, arrays_b) = a, b
+    assert json.dumps(state_a, sort_keys=True) == json.dumps(state_b, sort_keys=True)
+    assert sorted(arrays_a) == sorted(arrays_b)
+    for key in arrays_a:
+        assert arrays_a[key].dtype == arrays_b[key].dtype, key
+        assert np.array_equal(arrays_a[key], arrays_b[key], equal_nan=arrays_a[key].dtype.kind == "f"), key
+
+
+def check_sigkill_resume(name: str, tmp_path: Path):
+    """N steps straight (in this process) == N/2 steps, SIGKILL, resume (here), N/2 more.
+
+    The killed run is a fresh process that checkpoints at N/2 and SIGKILLs itself
+    ``KILL_AFTER`` steps later, mid-episode. Compared: both checkpoints (state and every
+    array), and the reward logs (every column but ``t``).
+    """
+    import signal
+    import subprocess
+
+    from callbacks import load_rewards
+    from callbacks.reward_logger import rows_text
+    from callbacks.store import list_checkpoints
+
+    config = agent_config(name)
+    total = RESUME_STEPS[config["env"]]
+    half = total // 2
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    train(straight, total, config, resume=False, every=half, keep_last=None)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
+    proc = subprocess.run(
+        [sys.executable, __file__, "train", str(killed), "--steps", str(total), "--every", str(half),
+         "--kill-at", str(half + KILL_AFTER), "--config", json.dumps(config)],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
+    assert [p.name for p in list_checkpoints(killed / "checkpoints")] == [f"ckpt_{half:09d}_steps"]
+    mid = _checkpoint(killed, half)
+    assert mid[0]["episode_in_progress"] is not None  # the kill interrupts an episode; resume continues it
+    assert_identical(mid, _checkpoint(straight, half))
+
+    train(killed, total, config, resume=True, every=half, keep_last=None)
+    final = _checkpoint(killed, total)
+    assert_identical(final, _checkpoint(straight, total))
+    assert rows_text(killed / "episodes.csv") == rows_text(straight / "episodes.csv")
+
+    state, arrays = final
+    kind = config["agent"]
+    assert state["agent_type"] == AGENT_TYPES[kind]
+    assert {key.split("/")[0] for key in arrays} == EXPECTED_PARTS[kind] | {"rng", "env"}
+    weights = {"ddpg": "actor/000", "naf": "mu/000"}.get(kind, "online/000")
+    assert not np.array_equal(arrays[weights], mid[1][weights])  # it trained after the resume
+    log = load_rewards(killed / "episodes.csv")
+    assert log["episode"].tolist() == list(range(len(log))) and len(log) >= 2
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["train", "probe"])
