@@ -28,7 +28,12 @@ algorithm:
    in-graph); a sampled memory position maps to its global step, which is the FIFO list exactly.
 3. Before the memory holds a batch the graph still computes an update, multiplied by zero
    (``w - 0.2 * 0 == w`` exactly); upstream skips it.
-4. XLA fuses float32 ops differently from the per-op kernels: rounding-level differences only.
+4. XLA fuses float32 ops differently from the per-op kernels: rounding-level differences, which
+   SGD at 0.2 amplifies over hundreds of epochs (seed 0: identical actions for the first 196
+   epochs, then the runs part; both end at 100 % greedy wins, ``bench/results/catch_qlearning4k.txt``).
+   ``jit=False`` runs the same graph on TF's own kernels, the ones ``predict`` and
+   ``train_on_batch`` use: bit-identical to :func:`train_reference` over all 1000 epochs, about
+   twice as slow.
 
 Kept as upstream: epsilon is decreased by repeated float subtraction while ``epsilon > 0.1``; for
 1000 epochs it lands at ``0.1 - 1e-14`` after 500 epochs and stays, but other ``nb_epoch`` values
@@ -321,7 +326,8 @@ def _canvas(tf, g, row, col, basket):
 
 
 class FastCatch:
-    """The README's model trained by one XLA-compiled ``tf.while_loop`` over every step."""
+    """The README's model trained by one ``tf.while_loop`` over every step (XLA-compiled unless
+    ``jit=False``, which is bit-identical to the reference loop)."""
 
     def __init__(self, seed: int, config: Config | None = None, jit: bool = True):
         import tensorflow as tf

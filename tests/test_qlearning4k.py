@@ -36,14 +36,6 @@ def test_architecture_and_compile_settings_are_the_readmes():
     assert (config["momentum"], config["nesterov"], config.get("decay", 0.0)) == (0.0, False, 0.0)
 
 
-def test_readme_spelling_sgd_lr_would_train_at_0_01():
-    """Why build_model passes learning_rate: tf-keras's current SGD pops lr= and keeps 0.01."""
-    opt = tf.keras.optimizers.SGD(lr=0.2)
-    session = tf.compat.v1.keras.backend.get_session()
-    session.run(tf.compat.v1.variables_initializer([opt.learning_rate]))
-    assert session.run(opt.learning_rate) == pytest.approx(0.01)
-
-
 def test_epsilon_schedule_is_upstreams_subtraction():
     used, printed = q4k.epsilon_schedule(q4k.Config())
     assert used[0] == 1.0 and printed[0] == 1.0 - 0.9 / 500
@@ -184,6 +176,16 @@ def test_fast_graph_equals_reference_loop_on_readme_settings(short_runs):
     assert (~draws.explore).sum() > 60  # greedy actions from the network, not only random ones
     assert draws.train.sum() == 20 * 9 - 49  # trains from the 50th transition on
     assert ref.loss[:5].tolist() == [0.0] * 5 and np.all(ref.loss[6:] > 0)
+
+
+def test_fast_graph_without_xla_is_bit_identical_to_the_reference_loop(short_runs):
+    # Without XLA the graph runs the same TF kernels on the same shapes as predict/train_on_batch.
+    ref, _ = short_runs
+    plain = q4k.train_fast(seed=3, config=SHORT, jit=False)
+    assert plain.actions.tolist() == ref.actions.tolist()
+    np.testing.assert_array_equal(plain.loss, ref.loss)
+    for got, want in zip(plain.weights, ref.weights):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_fast_graph_equals_reference_loop_with_eviction_fixed_eps_and_chunks():
