@@ -3,7 +3,9 @@
 Depends only on keras-rl, numpy, pandas and :mod:`reproduce.compat` (whose keras-rl2 fixes must
 be armed before TensorFlow loads); ``reproduce`` uses ``callbacks``, never the other way
 round. Every name is loaded on first use: ``RewardLogger``, ``Checkpoint``,
-``TensorBoardLogger``, ``resume_from``, ``training_callbacks``.
+``TensorBoardLogger``, ``EpisodeTracker`` (the one per-episode count they all read),
+``resume_from``, ``training_callbacks``. Checkpoints support the agent types listed in
+``AGENT_PARTS`` (DQN, SARSA, CEM, DDPG, NAF and their subclasses).
 """
 
 _LAZY = {  # loaded on first use, so importing a light submodule (callbacks.files) stays light

@@ -2,13 +2,16 @@
 
 Every ``every_steps`` global steps (and/or every ``every_episodes`` episodes) and at train
 end it writes ``DIR/ckpt_{step:09d}_steps`` (see :mod:`callbacks.store`) with everything a
-resume needs to continue bit-for-bit: weights, optimizer, step, episode, ε position,
-optionally the replay memory, RNG states, the env's state and last observation, and the
-episode in progress. It keeps the last ``keep_last`` checkpoints plus the best one by
+resume needs to continue bit-for-bit: the agent's state parts for its type (see
+:mod:`callbacks.parts`: weights, optimizers, memory, exploration noise, CEM's search state,
+SARSA's window), its step, the episode count and the episode in progress (from the shared
+:class:`callbacks.episode.EpisodeTracker`), RNG states, and the env's state and last
+observation. It keeps the last ``keep_last`` checkpoints plus the best one by
 ``keep_best_by`` (the metric of the last finished episode at save time).
 
 A save due at step N happens once step N is fully done: at the next step's start, or after
-keras-rl's end-of-episode bookkeeping when step N ends an episode.
+keras-rl's end-of-episode bookkeeping when step N ends an episode. A save that fails (disk
+full) leaves nothing partial and raises a one-line :class:`callbacks.store.CheckpointWriteError`.
 """
 
 # ruff: noqa: I001  (`reproduce` must be imported before `rl`: it applies the compat fixes)

@@ -5,8 +5,10 @@ resets the env. The agent-side support is one callback, :class:`ResumeCallback`,
 in ``fit``'s callback list: at the first ``on_episode_begin`` (before any step; ``fit`` has
 already zeroed its counter) it sets ``agent.step`` to the checkpoint's step, puts the RNGs and
 the env's state back and, if the checkpoint was taken mid-episode, makes the next
-``env.reset()`` return the saved observation instead of resetting, so the interrupted episode
-continues. ``fit(nb_steps=TOTAL)`` then runs exactly the remaining steps.
+``env.reset()`` return the saved observation instead of resetting (and put back what ``fit``'s
+``agent.reset_states()`` just cleared: SARSA's window, the noise process, the RNGs), so the
+interrupted episode continues. ``fit(nb_steps=TOTAL)`` then runs exactly the remaining steps.
+This holds for every agent type in :data:`callbacks.parts.AGENT_PARTS`.
 
 Typical use (the DQN experiments' ``--resume RUN_DIR``)::
 
