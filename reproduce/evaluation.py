@@ -53,15 +53,24 @@ def greedy_episodes(choose: Callable[[list], Sequence[int]], env_id: str, episod
 
 
 def keras_rl_episodes(agent, env_id: str, episodes: int, seed: int) -> list[tuple[float, int]]:
-    """Greedy episodes of a keras-rl Q-agent: its processor, window and ``test_policy``, batched."""
+    """Greedy episodes of any keras-rl agent, with its processor and window.
+
+    Q-agents with a ``test_policy`` (DQN, SARSA) choose from one batched ``compute_batch_q_values``
+    call; the others (CEM, DDPG, NAF) through their own ``select_action`` with training off (CEM's
+    best parameters and argmax, no exploration noise), one state at a time.
+    """
     agent.training = False
     agent._on_test_begin()  # keras-rl's own hook before test episodes (FastDQNAgent syncs its weights here)
     proc = agent.processor
+    policy = getattr(agent, "test_policy", None)
 
     def choose(states):
-        q = agent.compute_batch_q_values(states)
-        actions = [agent.test_policy.select_action(q_values=row) for row in q]
+        if policy is not None:
+            actions = [policy.select_action(q_values=row) for row in agent.compute_batch_q_values(states)]
+        else:
+            actions = [agent.select_action(state) for state in states]
         return actions if proc is None else [proc.process_action(a) for a in actions]
 
     observe = np.asarray if proc is None else (lambda o: np.asarray(proc.process_observation(o)))
-    return greedy_episodes(choose, env_id, episodes, seed, observe, agent.memory.window_length)
+    memory = getattr(agent, "memory", None)  # SARSA keeps none: it learns from the last transition only
+    return greedy_episodes(choose, env_id, episodes, seed, observe, memory.window_length if memory else 1)

@@ -90,7 +90,7 @@ class DQNConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Fields every DQN experiment shares (experiments subclass it to change defaults)."""
+    """Fields every keras-rl run shares (experiments subclass it to change defaults)."""
 
     env: str = option("CartPole-v1", "gymnasium env id", check=ENV_ID)
     steps: int = option(50_000, "training steps (keras-rl fit nb_steps)", check=POSITIVE)
@@ -106,6 +106,12 @@ class RunConfig:
     """end training once a check passes and ``eval_episodes`` greedy episodes confirm the solve"""
     checkpoint_every: int = option(10_000, "steps between checkpoints (the last 2 kept, plus one at the end)",
                                    check=POSITIVE)
+
+
+@dataclass(frozen=True)
+class DQNRunConfig(RunConfig):
+    """A run of a DQN agent built from a :class:`DQNConfig`."""
+
     dqn: DQNConfig = nested(DQNConfig)
     """the agent (see DQNConfig)"""
 
@@ -114,14 +120,15 @@ def config_from_dict(cls, data: dict):
     """Rebuild a run config (``cls``) from its JSON form (``config.json`` or a checkpoint's config)."""
     fields = {f.name for f in dataclasses.fields(cls)}
     values = {k: v for k, v in data.items() if k in fields}
-    dqn = dict(values.get("dqn", {}))
-    for key in ("policy", "test_policy"):
-        if isinstance(dqn.get(key), dict):
-            policy = dict(dqn[key])
-            if "clip" in policy:
-                policy["clip"] = tuple(policy["clip"])
-            dqn[key] = PolicyConfig(**policy)
-    if "hidden" in dqn:
-        dqn["hidden"] = tuple(dqn["hidden"])
-    values["dqn"] = DQNConfig(**dqn)
+    if "dqn" in fields:
+        dqn = dict(values.get("dqn", {}))
+        for key in ("policy", "test_policy"):
+            if isinstance(dqn.get(key), dict):
+                policy = dict(dqn[key])
+                if "clip" in policy:
+                    policy["clip"] = tuple(policy["clip"])
+                dqn[key] = PolicyConfig(**policy)
+        if "hidden" in dqn:
+            dqn["hidden"] = tuple(dqn["hidden"])
+        values["dqn"] = DQNConfig(**dqn)
     return cls(**values)

@@ -9,29 +9,35 @@ from __future__ import annotations
 from reproduce.experiments import Experiment, Report
 
 
-def dqn_experiment(name: str, summary: str, config: type, agent: str, *, processor_for=None, extra_for=None,
-                   check=None, published=None, differences=()) -> Experiment:
-    """A DQN experiment: train, resume, rebuild and evaluate through :mod:`reproduce.dqn.run`.
+def dqn_experiment(name: str, summary: str, config: type, agent: str, *, build=None, processor_for=None,
+                   extra_for=None, check=None, published=None, differences=()) -> Experiment:
+    """A keras-rl experiment: train, resume, rebuild and evaluate through :mod:`reproduce.dqn.run`.
 
-    ``processor_for(env)`` gives the agent's keras-rl processor; ``extra_for(run_dir, config)``
-    gives an ``extra(agent) -> dict`` of experiment-specific numbers for ``summary.json``.
+    ``build(config, env, processor) -> compiled agent`` makes the agent (default: the DQNAgent of
+    ``config.dqn``); ``processor_for(env)`` gives its keras-rl processor; ``extra_for(run_dir,
+    config)`` gives an ``extra(agent) -> dict`` of experiment-specific numbers for ``summary.json``.
     """
+
+    def builder():
+        from reproduce.dqn import run as runner
+
+        return build or runner.make_agent
 
     def run(cfg, run_dir):
         from reproduce.dqn import run as runner
 
-        return runner.train(name, cfg, run_dir, processor_for, extra_for)
+        return runner.train(name, cfg, run_dir, processor_for, extra_for, build=builder())
 
     def resume(run_dir):
         from reproduce.dqn import run as runner
 
         return runner.train(name, runner.load_run_config(name, config, run_dir), run_dir, processor_for,
-                            extra_for, resume=True)
+                            extra_for, resume=True, build=builder())
 
     def load_agent(data: dict):
         from reproduce.dqn import run as runner
 
-        return runner.agent_for(config, data, processor_for)
+        return runner.agent_for(config, data, processor_for, build=builder())
 
     def make_env(data: dict):
         from reproduce.dqn import run as runner

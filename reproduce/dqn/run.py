@@ -1,8 +1,9 @@
-"""One DQN run, shared by the ``nchain-dqn`` and ``cartpole-*`` experiments.
+"""One keras-rl run, shared by every keras-rl experiment (DQN, SARSA, CEM, DDPG, NAF).
 
-Seeds everything, builds the env and the agent from the config, trains with the episode
-log, the progress bar and (optionally) stop-once-solved checks, evaluates greedily and writes
-``episodes.csv``, ``eval.csv`` and ``summary.json`` into the run directory.
+Seeds everything, builds the env and the agent (``build(config, env, processor)``; DQN's is
+:func:`make_agent`), trains with the package's callbacks (episode log, checkpoints), a progress
+bar and periodic greedy checks (the learning curve; optionally stop once solved), evaluates
+greedily and writes ``episodes.csv``, ``eval_curve.csv``, ``eval.csv`` and ``summary.json``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import threadpoolctl
 
 from reproduce.adapters import KerasRLEnv
 from reproduce.dqn.builders import build_agent, validate
-from reproduce.dqn.config import RunConfig, config_from_dict
+from reproduce.dqn.config import DQNRunConfig, RunConfig, config_from_dict
 from reproduce.dqn.training import Progress, SolveCheck
 from reproduce.evaluation import eval_seed, keras_rl_episodes
 from reproduce.runs import ConfigError, RunDir, to_jsonable, write_csv, write_json
@@ -36,7 +37,8 @@ def validate_run(config: RunConfig) -> RunConfig:
     from reproduce import options
 
     options.validate(config)
-    validate(config.dqn)
+    if isinstance(config, DQNRunConfig):
+        validate(config.dqn)
     return config
 
 
@@ -60,13 +62,14 @@ def make_env(config: RunConfig) -> KerasRLEnv:
     return KerasRLEnv(gym.make(config.env), seed=config.seed)
 
 
-def make_agent(config: RunConfig, env: KerasRLEnv, processor=None):
+def make_agent(config: DQNRunConfig, env: KerasRLEnv, processor=None):
+    """DQN's ``build``: the compiled agent its :class:`DQNConfig` describes."""
     input_shape = (processor.n,) if hasattr(processor, "n") else tuple(env.observation_space.shape)
     return build_agent(config.dqn, int(env.action_space.n), input_shape, processor=processor)
 
 
 def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, processor=None, verbose=True,
-                       resume: bool = False, extra=None):
+                       resume: bool = False, extra=None, build=make_agent):
     """Train (or, with ``resume``, continue from the newest good checkpoint) and evaluate.
 
     ``extra(agent) -> dict`` adds experiment-specific numbers to ``summary.json``. Returns
@@ -83,7 +86,7 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, proces
     t0 = time.perf_counter()  # times include building the agent (as the SB3 benchmark's do)
     seed_everything(config.seed)
     env = make_env(config)
-    agent = make_agent(config, env, processor)
+    agent = build(config, env, processor)
     state = None
     if resume:
         try:
@@ -127,7 +130,7 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, proces
         "train_episodes": len(load_rewards(run.episodes)),
         "checks": check.checks if check else 0, "wall_time_s": wall,
         "resumed_from_step": state.step if state else None,
-        "truncation_aware": config.dqn.truncation_aware, "agent": type(agent).__name__,
+        "agent": type(agent).__name__,
     }
     if extra is not None:
         summary.update(extra(agent))
@@ -145,12 +148,12 @@ def load_run_config(experiment: str, cls, run_dir):
     return config_from_dict(cls, data)
 
 
-def agent_for(cls, data: dict, processor_for=None):
+def agent_for(cls, data: dict, processor_for=None, build=make_agent):
     """A compiled agent rebuilt from a checkpoint's config dict (``reproduce evaluate``)."""
     config = config_from_dict(cls, data)
     seed_everything(config.seed)
     env = make_env(config)
-    return make_agent(config, env, processor_for(env) if processor_for else None)
+    return build(config, env, processor_for(env) if processor_for else None)
 
 
 def env_for(cls, data: dict):
@@ -164,8 +167,11 @@ def short(summary: dict) -> dict:
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in summary.items() if k in keys}
 
 
-def train(name: str, config: RunConfig, run_dir, processor_for=None, extra_for=None, resume=False) -> dict:
-    """Run (or resume) one DQN experiment; the short summary the CLI prints."""
+def train(name: str, config: RunConfig, run_dir, processor_for=None, extra_for=None, resume=False,
+          build=make_agent) -> dict:
+    """Run (or resume) one keras-rl experiment; the short summary the CLI prints."""
     processor = processor_for(gym.make(config.env)) if processor_for else None
     extra = extra_for(RunDir(run_dir), config) if extra_for else None
-    return short(train_and_evaluate(name, config, Path(run_dir), processor, resume=resume, extra=extra)[1])
+    _, summary = train_and_evaluate(name, config, Path(run_dir), processor, resume=resume, extra=extra,
+                                    build=build)
+    return short(summary)

@@ -24,6 +24,11 @@ REGISTRY: dict[str, str] = {
     "nchain-dqn": "reproduce.experiments.nchain_dqn",
     "cartpole-dqn": "reproduce.experiments.cartpole_dqn",
     "cartpole-dqn-tuned": "reproduce.experiments.cartpole_dqn_tuned",
+    "cartpole-duel-dqn": "reproduce.experiments.cartpole_duel_dqn",
+    "cartpole-sarsa": "reproduce.experiments.cartpole_sarsa",
+    "cartpole-cem": "reproduce.experiments.cartpole_cem",
+    "pendulum-ddpg": "reproduce.experiments.pendulum_ddpg",
+    "pendulum-naf": "reproduce.experiments.pendulum_naf",
 }
 
 

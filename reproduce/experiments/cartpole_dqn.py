@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reproduce.dqn.config import DQNConfig, PolicyConfig, RunConfig
+from reproduce.dqn.config import DQNConfig, DQNRunConfig, PolicyConfig
 from reproduce.dqn.experiment import dqn_experiment
 from reproduce.options import nested
 
@@ -22,7 +22,7 @@ KERAS_RL_EXAMPLE = DQNConfig(
 
 
 @dataclass(frozen=True)
-class Config(RunConfig):
+class Config(DQNRunConfig):
     """keras-rl's example: 50k steps on CartPole-v1, no early stop, 100 greedy test episodes."""
 
     check_every: int = 2_500

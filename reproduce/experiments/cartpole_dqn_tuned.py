@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reproduce.dqn.config import DQNConfig, PolicyConfig, RunConfig
+from reproduce.dqn.config import DQNConfig, DQNRunConfig, PolicyConfig
 from reproduce.dqn.experiment import dqn_experiment
 from reproduce.options import nested
 
@@ -30,7 +30,7 @@ TUNED = DQNConfig(  # bench/cartpole_dqn_search.py candidate "r5-64-ddqn"
 
 
 @dataclass(frozen=True)
-class Config(RunConfig):
+class Config(DQNRunConfig):
     """The tuned agent; stops once solved (checks every 1,000 steps)."""
 
     check_every: int = 1_000

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reproduce.dqn.config import DQNConfig, PolicyConfig, RunConfig
+from reproduce.dqn.config import DQNConfig, DQNRunConfig, PolicyConfig
 from reproduce.dqn.experiment import dqn_experiment
 from reproduce.options import ENV_ID, POSITIVE, nested, option
 from reproduce.runs import ConfigError
@@ -27,7 +27,7 @@ NCHAIN_DQN = DQNConfig(
 
 
 @dataclass(frozen=True)
-class Config(RunConfig):
+class Config(DQNRunConfig):
     """DQN on NChain-v0 (1000-step episodes)."""
 
     env: str = option("NChain-v0", "gymnasium env id (Discrete observations: one-hot input)", check=ENV_ID)
