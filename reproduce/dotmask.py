@@ -791,23 +791,17 @@ def demo_episode(weights, seed: int) -> Demo:
 
 
 def evaluate(weights, episodes: int = 100, seed: int = 0) -> np.ndarray:
-    """Greedy returns on ``CartPole-v0`` (200 at most), ``episodes`` episodes from ``reset(seed=seed)``."""
-    import gymnasium as gym
+    """Greedy returns on ``CartPole-v0`` (200 at most) through the package's one evaluator
+    (:func:`reproduce.evaluation.greedy_episodes`: reset seeds ``seed, seed + 1, ...``)."""
+    from reproduce.evaluation import greedy_episodes
 
     if not isinstance(episodes, int | np.integer) or episodes <= 0:
         raise ConfigError(f"episodes must be a positive integer, got {episodes!r}")
-    env = gym.make(ENV_ID)
-    returns = np.zeros(episodes)
-    for k in range(episodes):
-        obs, _ = env.reset(seed=seed if k == 0 else None)
-        done = False
-        while not done:
-            a = int(np.argmax(q_values(weights, obs[None])[0]))
-            obs, r, terminated, truncated, _ = env.step(a)
-            returns[k] += r
-            done = terminated or truncated
-    env.close()
-    return returns
+
+    def choose(states):
+        return [int(a) for a in np.argmax(q_values(weights, np.stack([s[-1] for s in states])), axis=1)]
+
+    return np.array([r for r, _ in greedy_episodes(choose, ENV_ID, int(episodes), seed)])
 
 
 def published_log_table(result: Result) -> str:

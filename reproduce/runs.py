@@ -109,6 +109,8 @@ class RunDir:
     CURVES = "curves.csv"  # nchain-tabular: mean training return per episode and method
     METHODS = "summary.csv"  # nchain-tabular: one row per method
     REWARD_PLOT = "reward_per_step.png"  # nchain-keras: the tutorial's figure
+    UP_TIME = "up_time.csv"  # cartpole-dotmask: the notebook's printed log (step, up_time, seconds)
+    WIN_COUNTS = "win_counts.csv"  # catch-qlearning4k: the README's per-epoch log
 
     def __init__(self, path: str | os.PathLike, experiment: str = "", config=None, seed: int = 0,
                  command: list[str] | None = None):

@@ -11,7 +11,7 @@ from reproduce import report
 from reproduce.report import cartpole_table, collect, nchain_table, published_vs_reproduced, tidy
 from reproduce.report.published import PUBLISHED_KERAS_Q, verdict
 from reproduce.runs import RunDir, write_csv, write_json
-from reproduce.stats import binomial_range, mean_ci, prediction_interval, wilson_ci
+from reproduce.stats import binomial_range, bootstrap_ci, prediction_interval, wilson_ci
 
 
 def make_run(root, experiment, seed, summary, config=None, episodes=(), q_table=None, sub=""):
@@ -72,9 +72,9 @@ def test_published_vs_reproduced_cells(results):
     assert naive.ci_95 == f"[{100 * low:.1f}, {100 * high:.1f}] (Wilson)"
     assert naive.verdict == "inside"  # 13 per 100 lies in [8.1, 41.6]
     q00 = published[published.published == "Keras Q-network Q(s=0, forward)"].iloc[0]
-    mean, lo, hi = mean_ci([61.73, 62.73, 63.73])
+    mean, lo, hi = bootstrap_ci([61.73, 62.73, 63.73])
     assert q00.reproduced == f"{mean:.2f} (mean of 3 seeds)"
-    assert q00.ci_95 == f"[{lo:.2f}, {hi:.2f}] (t)"
+    assert q00.ci_95 == f"[{lo:.2f}, {hi:.2f}] (bootstrap)"
     assert q00.verdict == "inside"
     example = published.iloc[-1]
     assert example.reproduced.startswith("solved 1/2 seeds; greedy eval 340.0")
@@ -84,13 +84,32 @@ def test_published_vs_reproduced_cells(results):
 def test_nchain_and_cartpole_tables(results):
     table = tidy(collect(results / "runs"))
     nchain = nchain_table(table).set_index("agent")
-    m, lo, hi = mean_ci([10.0, 20.0])
-    assert nchain.loc["eps_greedy_q (tutorial rule)", "regret vs 3663.69"] == f"{m:.1f} [{lo:.1f}, {hi:.1f}]"
+    # over 2 seeds the percentile bootstrap of the mean spans exactly the two values
+    assert nchain.loc["eps_greedy_q (tutorial rule)", "regret vs 3663.69"] == "15.0 [10.0, 20.0]"
     assert nchain.loc["Keras Q-network (tutorial)", "max |Q - Q*|"] == "2.00 [{:.2f}, {:.2f}]".format(
-        *mean_ci([1.0, 2.0, 3.0])[1:])
+        *bootstrap_ci([1.0, 2.0, 3.0])[1:])
     cart = cartpole_table(table).iloc[0]
-    assert cart["solve rate"] == "1/2"
+    low, high = wilson_ci(1, 2)
+    assert cart["solve rate [Wilson 95%]"] == f"1/2 [{100 * low:.0f}%, {100 * high:.0f}%]"
     assert cart["steps to solve (solved seeds)"] == "40000"
+
+
+def test_no_interval_leaves_the_range_of_its_score(results):
+    """CartPole returns lie in [0, 500]: every interval the report gives for them stays there."""
+    import re
+
+    for seed, mean in enumerate([500.0, 500.0, 12.0], start=2):  # t over these would reach far below 0
+        make_run(results, "cartpole-dqn", seed, {"env_id": "CartPole-v1", "eval_mean": mean,
+                                                  "solved": mean == 500.0, "wall_time_s": 1.0},
+                 {"env_id": "CartPole-v1"})
+    report.build(results)
+    text = (results / "REPORT.md").read_text()
+    section = text[text.index("## CartPole, every agent"):text.index("## Plots")]
+    intervals = [(float(a), float(b)) for a, b in re.findall(r"\[(-?[\d.]+)%?, (-?[\d.]+)%?\]", section)]
+    assert intervals and all(0 <= a <= b <= 500 for a, b in intervals), intervals
+    example = text[text.index("keras-rl CartPole example learns"):].splitlines()[0]
+    pairs = re.findall(r"eval \[(-?[\d.]+), (-?[\d.]+)\]", example)
+    assert pairs and all(0 <= float(a) <= float(b) <= 500 for a, b in pairs)
 
 
 @pytest.mark.parametrize("published, low, high, expected", [

@@ -163,7 +163,8 @@ class FastDQNAgent(DQNAgent):
         # Weights are needed after every step by double DQN (online Q of s') and soft updates
         # (target Q); otherwise only after the last step of a burst, for acting.
         self._weights_every_step = self.enable_double_dqn or self.target_model_update < 1
-        self._metrics_names = DQNAgent.metrics_names.fget(self)  # a layer walk per call in keras-rl
+        self._metrics_names = None
+        self._metrics_names = super().metrics_names  # a layer walk per call in keras-rl: once here
         self._train_steps_since_reset = 0
         self._previous = None
         self._mirror = ReplayMirror.of(self.memory)
@@ -172,7 +173,7 @@ class FastDQNAgent(DQNAgent):
     @property
     def metrics_names(self):
         cached = getattr(self, "_metrics_names", None)
-        return list(cached) if cached is not None else DQNAgent.metrics_names.fget(self)
+        return list(cached) if cached is not None else super().metrics_names
 
     def _sync_weights(self):
         """Refresh the numpy copies of the online and target weights from TensorFlow."""

@@ -132,6 +132,8 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, proces
         "resumed_from_step": state.step if state else None,
         "agent": type(agent).__name__,
     }
+    if isinstance(config, DQNRunConfig):
+        summary["truncation_aware"] = config.dqn.truncation_aware
     if extra is not None:
         summary.update(extra(agent))
     write_json(run.summary, summary)

@@ -84,7 +84,7 @@ class SolveCheck(Callback):
         quick = [r for r, _ in episodes]
         if self.curve_path is not None:
             with open(self.curve_path, "a") as handle:
-                handle.write(f"{steps},{np.mean(quick)!r},{min(quick)!r},{max(quick)!r},{len(quick)}\n")
+                handle.write(f"{steps},{float(np.mean(quick))!r},{min(quick)!r},{max(quick)!r},{len(quick)}\n")
         if self.threshold is not None and np.mean(quick) >= self.threshold:
             full = keras_rl_episodes(self.model, self.env_id, self.confirm, self.seed)
             if np.mean([r for r, _ in full]) >= self.threshold:

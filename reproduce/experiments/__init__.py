@@ -29,6 +29,8 @@ REGISTRY: dict[str, str] = {
     "cartpole-cem": "reproduce.experiments.cartpole_cem",
     "pendulum-ddpg": "reproduce.experiments.pendulum_ddpg",
     "pendulum-naf": "reproduce.experiments.pendulum_naf",
+    "cartpole-dotmask": "reproduce.experiments.cartpole_dotmask",
+    "cartpole-dotmask-kerasrl": "reproduce.experiments.cartpole_dotmask_kerasrl",
 }
 
 

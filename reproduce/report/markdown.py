@@ -41,9 +41,10 @@ def render_markdown(collection: Collection, table: pd.DataFrame, published: pd.D
         lines += [f"- `{_rel(path, results_dir)}`: {reason}" for path, reason in collection.problems]
         lines.append("")
     lines += ["## Published vs reproduced", "",
-              "`ci_95` is the interval of our estimate (pooled rounds or the mean over seeds); "
-              "`one_run_95` is where a single run like the published one lands 95% of the time "
-              "(binomial over 100 rounds at our win share; Student-t prediction interval over seeds). "
+              "`ci_95` is the interval of our estimate (pooled rounds: Wilson; the mean over seeds: "
+              "bootstrap); `one_run_95` is where a single run like the published one lands 95% of the "
+              "time (binomial over 100 rounds at our win share; Student-t prediction interval over "
+              "seeds, clipped to the score's range where it has one). "
               "The originals published one run each, so `one_run_verdict` is the fair test; "
               "`verdict` says whether the published number also matches our estimate of the mean.", ""]
     lines += [published.fillna("").to_markdown(index=False) if len(published) else "_no comparable runs yet_",

@@ -1,15 +1,16 @@
 """Every number the originals published, defined once, and the rows comparing them with our runs.
 
 Each published-versus-reproduced row keeps two tests: ``ci_95`` (the interval of our estimate:
-pooled rounds or the mean over seeds) and ``one_run_95`` (where a single run like the published
-one lands 95% of the time). The originals published one run each, so the second is the fair one.
+pooled rounds, Wilson; or the mean over seeds, bootstrap) and ``one_run_95`` (where a single run
+like the published one lands 95% of the time). The originals published one run each, so the second
+is the fair one.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from reproduce.stats import binomial_range, mean_ci, prediction_interval, wilson_ci
+from reproduce.stats import binomial_range, bootstrap_ci, prediction_interval, wilson_ci
 
 # Adventures in ML, NChain tutorial (seed 001): winner counts over 100 rounds, and the Keras
 # Q-network's Q-values after 1000 episodes (rows: states 0..4; columns: forward, backward).
@@ -67,13 +68,13 @@ def keras_q_values(runs) -> list[dict]:
     for state in range(tables.shape[1]):
         for action, name in ((0, "forward"), (1, "backward")):
             values = tables[:, state, action]
-            mean, low, high = mean_ci(values)
+            mean, low, high = bootstrap_ci(values)
             run_low, run_high = prediction_interval(values)
             published = PUBLISHED_KERAS_Q[state][action]
             rows.append({
                 "published": f"Keras Q-network Q(s={state}, {name})", "published_value": published,
                 "reproduced": f"{mean:.2f} (mean of {len(keras)} seeds)",
-                "ci_95": f"[{low:.2f}, {high:.2f}] (t)", "verdict": verdict(published, low, high),
+                "ci_95": f"[{low:.2f}, {high:.2f}] (bootstrap)", "verdict": verdict(published, low, high),
                 "one_run_95": f"[{run_low:.2f}, {run_high:.2f}]",
                 "one_run_verdict": verdict(published, run_low, run_high),
             })
@@ -87,7 +88,7 @@ def cartpole_example_learns(runs) -> list[dict]:
         return []
     solved = sum(bool(r.summary.get("solved")) for r in v1)
     low, high = wilson_ci(solved, len(v1))
-    mean, elow, ehigh = mean_ci([float(r.summary["eval_mean"]) for r in v1])
+    mean, elow, ehigh = bootstrap_ci([float(r.summary["eval_mean"]) for r in v1])
     return [{
         "published": "keras-rl CartPole example learns (solves CartPole-v1)", "published_value": "learns",
         "reproduced": f"solved {solved}/{len(v1)} seeds; greedy eval {mean:.1f}",
@@ -95,3 +96,44 @@ def cartpole_example_learns(runs) -> list[dict]:
         "verdict": ("learns in every seed" if solved == len(v1)
                     else f"learns to solve in {solved} of {len(v1)} seeds"),
     }]
+
+
+def up_time_curve(runs) -> list[dict]:
+    """The Dot-mask notebook's printed curve, point by point, against the mean over our seeds (quirks on).
+
+    Up time lies in [0, 200] on CartPole-v0: the mean's interval is a bootstrap over seeds and the
+    one-run interval a t prediction interval clipped to that range. A last row says whether we
+    reproduce the curve's shape: its peak at 75,000 steps and the decline after it.
+    """
+    from reproduce.dotmask import PUBLISHED_CURVE
+
+    faithful = [r for r in runs if r.summary.get("quirks", True) and "up_time" in r.summary]
+    if not faithful:
+        return []
+    rows = []
+    steps = sorted(int(k) for k in faithful[0].summary["up_time"])
+    means = []
+    for k, step in enumerate(steps[:len(PUBLISHED_CURVE)]):
+        values = np.array([float(r.summary["up_time"][str(step)]) for r in faithful])
+        mean, low, high = bootstrap_ci(values)
+        run_low, run_high = (max(0.0, v) if i == 0 else min(200.0, v)
+                             for i, v in enumerate(prediction_interval(values)))
+        means.append(mean)
+        published = PUBLISHED_CURVE[k]
+        rows.append({
+            "published": f"notebook up time at step {step:,}", "published_value": published,
+            "reproduced": f"{mean:.1f} (mean of {len(values)} seeds)",
+            "ci_95": f"[{low:.1f}, {high:.1f}] (bootstrap)", "verdict": verdict(published, low, high),
+            "one_run_95": f"[{run_low:.1f}, {run_high:.1f}]",
+            "one_run_verdict": verdict(published, run_low, run_high),
+        })
+    peak = int(np.argmax(means))
+    declines = means[-1] < 0.8 * means[peak]
+    rows.append({
+        "published": "notebook curve shape: peak at 75,000 steps, then a decline to about half",
+        "published_value": "peak 75,000",
+        "reproduced": f"mean curve peaks at {steps[peak]:,} ({means[peak]:.1f}), ends at {means[-1]:.1f}",
+        "verdict": ("peak and late decline reproduced" if declines and steps[peak] >= 50_000 else
+                    "late decline reproduced, peak elsewhere" if declines else "no late decline"),
+    })
+    return rows
