@@ -43,6 +43,8 @@ class KerasRLEnv:
         return obs, reward, bool(terminated or truncated), info
 
     def render(self, mode=None):  # keras-rl passes mode="human"; gymnasium fixes it at make()
+        if self.env.render_mode == "human":
+            return None  # gymnasium already draws every reset and step in human mode
         return self.env.render()
 
     def close(self):

@@ -23,13 +23,14 @@ def eval_seed(run_seed: int) -> int:
 
 
 def greedy_episodes(choose: Callable[[list], Sequence[int]], env_id: str, episodes: int, seed: int,
-                    observe: Callable = np.asarray, window: int = 1) -> list[tuple[float, int]]:
-    """Play ``episodes`` episodes; return ``[(return, length)]`` in reset-seed order.
+                    observe: Callable = np.asarray, window: int = 1, **make_kwargs):
+    """Play ``episodes`` episodes of ``gym.make(env_id, **make_kwargs)``; ``[(return, length)]`` in
+    reset-seed order.
 
     ``choose(states)`` gets one state per running episode, each the last ``window`` observed
     observations (``observe(obs)``, zeros before the first), and returns their actions.
     """
-    envs = [gym.make(env_id) for _ in range(episodes)]
+    envs = [gym.make(env_id, **make_kwargs) for _ in range(episodes)]
     recent = []
     for i, env in enumerate(envs):
         first = observe(env.reset(seed=seed + i)[0])

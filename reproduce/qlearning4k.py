@@ -449,20 +449,18 @@ def q_values(net, observations) -> np.ndarray:
 
 
 def play(net, games: int = 100, seed: int = 0, grid_size: int = 10) -> float:
-    """Upstream's ``agent.play`` (epsilon 0): fraction of ``games`` greedy games won on
-    ``Catch-v0`` seeded once by ``reset(seed=seed)``."""
-    from reproduce.envs.catch import CatchEnv
+    """Upstream's ``agent.play`` (epsilon 0): the fraction of ``games`` greedy games won on ``Catch-v0``,
+    through the package's one evaluator (reset seeds ``seed, seed + 1, ...``)."""
+    from reproduce.envs import CATCH_ID
+    from reproduce.evaluation import greedy_episodes
 
     if isinstance(games, bool) or not isinstance(games, (int, np.integer)) or games < 1:
         raise ConfigError(f"play needs a positive integer number of games, got {games!r}; pass e.g. 100")
-    env, wins = CatchEnv(grid_size), 0
-    for game in range(games):
-        obs, _ = env.reset(seed=seed if game == 0 else None)
-        over = False
-        while not over:
-            obs, r, over, _, _ = env.step(int(np.argmax(q_values(net, obs[None])[0])))
-        wins += r > 0
-    return wins / games
+    def choose(states):
+        return list(np.argmax(q_values(net, np.stack([s[-1] for s in states])), axis=1))
+
+    results = greedy_episodes(choose, CATCH_ID, int(games), seed, grid_size=grid_size)
+    return sum(r > 0 for r, _ in results) / games
 
 
 def evaluate(net, grid_size: int = 10) -> dict:

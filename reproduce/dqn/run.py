@@ -75,7 +75,7 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, proces
     ``extra(agent) -> dict`` adds experiment-specific numbers to ``summary.json``. Returns
     ``(agent, summary dict)`` with the files written.
     """
-    from callbacks import CheckpointError, load_rewards, resume_from, training_callbacks
+    from callbacks import CheckpointError, CheckpointWriteError, load_rewards, resume_from, training_callbacks
 
     validate_run(config)
     run = RunDir(run_dir, experiment, config, config.seed)
@@ -97,6 +97,7 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, proces
     callbacks = training_callbacks(
         run.path, resume=state, every_steps=config.checkpoint_every, keep_last=2, keep_best_by=None,
         save_memory=True, config={"experiment": experiment, **to_jsonable(config)}, manifest=run.manifest,
+        resume_hint=f"reproduce run {experiment} --resume {run.path}",
     )
     if verbose:
         callbacks.append(Progress(config.steps, f"{experiment} seed {config.seed}"))
@@ -106,7 +107,10 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, proces
                            config.eval_episodes, eval_seed(config.seed), t0, stop=config.stop_when_solved,
                            curve_path=run.eval_curve, resumed_step=state.step if state else 0)
         callbacks.append(check)
-    agent.fit(env, nb_steps=config.steps, verbose=0, callbacks=callbacks)
+    try:
+        agent.fit(env, nb_steps=config.steps, verbose=0, callbacks=callbacks)
+    except CheckpointWriteError as exc:  # a full disk: one line naming the last good checkpoint and the fix
+        raise ConfigError(str(exc)) from None
     steps_trained = int(agent.step)
     if check is not None and check.eval is not None:
         episodes = check.eval

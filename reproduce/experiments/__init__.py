@@ -31,6 +31,8 @@ REGISTRY: dict[str, str] = {
     "pendulum-naf": "reproduce.experiments.pendulum_naf",
     "cartpole-dotmask": "reproduce.experiments.cartpole_dotmask",
     "cartpole-dotmask-kerasrl": "reproduce.experiments.cartpole_dotmask_kerasrl",
+    "catch-qlearning4k": "reproduce.experiments.catch_qlearning4k",
+    "catch-dqn": "reproduce.experiments.catch_dqn",
 }
 
 

@@ -20,9 +20,11 @@ from reproduce.report.plots import (
     plot_performance_profile,
     plot_q_heatmaps,
     plot_training_curves,
+    plot_up_time,
+    plot_win_counts,
     plot_win_shares,
 )
-from reproduce.report.tables import cartpole_table, nchain_table
+from reproduce.report.tables import cartpole_table, nchain_table, other_table
 from reproduce.runs import ConfigError, RunDir, atomic_write, write_csv
 
 
@@ -58,14 +60,14 @@ def build(results_dir: str | Path = "results", expected: list[str] | None = None
     for old in plots_dir.glob("*.png"):  # a plot of runs no longer present must not linger
         old.unlink()
     plots = plot_eval_curves(collection.runs, plots_dir)
-    plots += [p for p in (plot_performance_profile(collection.runs, plots_dir),
-                          plot_q_heatmaps(collection.runs, plots_dir),
-                          plot_win_shares(collection.runs, plots_dir)) if p is not None]
+    figures = (plot_performance_profile, plot_q_heatmaps, plot_win_shares, plot_up_time, plot_win_counts)
+    plots += [p for p in (figure(collection.runs, plots_dir) for figure in figures) if p is not None]
     plots += plot_training_curves(collection.runs, plots_dir)
     write_csv(results_dir / "summary_runs.csv", table)
     write_csv(results_dir / "summary_published.csv", published)
     write_csv(results_dir / "summary_nchain.csv", nchain_table(table))
     write_csv(results_dir / "summary_cartpole.csv", cartpole_table(table))
+    write_csv(results_dir / "summary_other.csv", other_table(table))
     with atomic_write(results_dir / "REPORT.md") as handle:
         handle.write(render_markdown(collection, table, published, plots, missing, results_dir))
     return {"runs": len(collection.runs), "problems": collection.problems, "missing": missing,

@@ -15,10 +15,11 @@ import pandas as pd
 from reproduce import experiments
 from reproduce.runs import ConfigError, RunDir, read_json
 
-TABLES = (RunDir.ROUNDS, RunDir.EVAL, RunDir.Q_TABLE, RunDir.Q_TABLES, RunDir.EVAL_CURVE)
+TABLES = (RunDir.ROUNDS, RunDir.EVAL, RunDir.Q_TABLE, RunDir.Q_TABLES, RunDir.EVAL_CURVE, RunDir.UP_TIME,
+          RunDir.WIN_COUNTS)
 HEADLINE = ("eval_mean", "eval_ci_low", "eval_ci_high", "solved", "steps_to_solve", "time_to_solve_s",
             "mean_return", "expected_return", "regret", "policy", "max_abs_q_error", "env_id", "steps",
-            "episodes", "eval_episodes", "env_steps")
+            "episodes", "eval_episodes", "env_steps", "play_accuracy", "exact_win_rate", "optimal_win_rate")
 
 
 @dataclass

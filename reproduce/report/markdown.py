@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from reproduce.report.collect import Collection, Run
-from reproduce.report.tables import cartpole_table, nchain_table
+from reproduce.report.tables import cartpole_table, nchain_table, other_table
 
 DIFFERENCES = """\
 - **Truncation.** keras-rl2 treats every episode end, including the 1000-step (NChain) and
@@ -61,6 +61,14 @@ def render_markdown(collection: Collection, table: pd.DataFrame, published: pd.D
               "100 episodes on CartPole-v1 (gymnasium's reward threshold).", ""]
     cart = cartpole_table(table)
     lines += [cart.to_markdown(index=False) if len(cart) else "_no CartPole runs_", ""]
+    other = other_table(table)
+    if len(other):
+        lines += ["## Catch and Pendulum", "",
+                  "Catch-v0 (Qlearning4k's game): greedy return is +1 for a catch and -1 for a miss; the "
+                  "exact win rate plays the greedy policy from all 63 starts, whose optimum is 100%; "
+                  "max |Q - Q*| is over every reachable state (gamma 0.9). Pendulum-v1: the return of "
+                  "200-step test episodes without exploration noise (higher is better, 0 at best).", "",
+                  other.to_markdown(index=False), ""]
     if plots:
         lines += ["## Plots", ""]
         for path, caption in plots:

@@ -123,6 +123,61 @@ def plot_performance_profile(runs: list[Run], out: Path, env_id: str = "CartPole
     return _save(fig, plt, out / "cartpole_performance_profile.png"), caption
 
 
+def plot_up_time(runs: list[Run], out: Path):
+    """The Dot-mask notebook's printed curve over ours: a mean band and a one-run band; (path, caption)."""
+    from reproduce.dotmask import PUBLISHED_CURVE
+    from reproduce.stats import prediction_interval
+
+    plt = _plt()
+    group = [r for r in runs if RunDir.UP_TIME in r.files and r.summary.get("quirks", True)]
+    if not group:
+        return None
+    logs = [r.files[RunDir.UP_TIME] for r in group]
+    n = min(len(log) for log in logs)
+    steps = logs[0].step.to_numpy()[:n]
+    data = np.stack([log.up_time.to_numpy()[:n] for log in logs])
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    _band(ax, steps, data, f"ours, mean of {len(group)} seeds")
+    if len(group) > 1:
+        bands = np.array([prediction_interval(data[:, k]) for k in range(n)]).clip(0, 200)
+        ax.fill_between(steps, bands[:, 0], bands[:, 1], alpha=0.1, color="gray", label="one run, 95% (t)")
+    published = np.array(PUBLISHED_CURVE[:n])
+    ax.plot(steps[:len(published)], published, "k.-", label="published (one run)")
+    ax.set_xlabel("env steps")
+    ax.set_ylabel("mean up time, last 100 episodes")
+    ax.set_title("Dot-mask CartPole-v0 notebook: the printed log", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    caption = ("The notebook's log (mean up time of the last 100 episodes, every 5,000 steps): the published "
+               f"run (black) against our mean over {len(group)} seeds (95% bootstrap band) and the range one "
+               "run lands in (95% t prediction interval, clipped to [0, 200]).")
+    return _save(fig, plt, out / "dotmask_up_time.png"), caption
+
+
+def plot_win_counts(runs: list[Run], out: Path):
+    """Qlearning4k's training log: wins per 50 epochs, mean over seeds; (path, caption)."""
+    plt = _plt()
+    group = [r for r in runs if RunDir.WIN_COUNTS in r.files]
+    if not group:
+        return None
+    n = min(len(r.files[RunDir.WIN_COUNTS]) for r in group)
+    window = 50
+    data = np.stack([r.files[RunDir.WIN_COUNTS].won.to_numpy()[:n].astype(float) for r in group])
+    rates = np.stack([np.convolve(row, np.ones(window) / window, mode="valid") for row in data])
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    _band(ax, np.arange(window, n + 1), rates, f"mean of {len(group)} seeds")
+    ax.axhline(1.0, color="k", ls="--", lw=0.8, label="optimum (every start is catchable)")
+    ax.set_xlabel("epoch (one game)")
+    ax.set_ylabel(f"win rate, last {window} training games")
+    ax.set_title("Qlearning4k Catch: training games won (exploring)", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    caption = (f"Qlearning4k's training log as a rate: games won over the last {window} epochs while "
+               f"exploring (epsilon 1.0 -> 0.1 over the first half), mean of {len(group)} seeds with a 95% "
+               "bootstrap band.")
+    return _save(fig, plt, out / "catch_win_rate.png"), caption
+
+
 def plot_q_heatmaps(runs: list[Run], out: Path):
     """Mean learned Q-tables (Keras Q-network, DQN, tabular) beside Q*."""
     from reproduce.envs import solve

@@ -69,7 +69,7 @@ def nchain_table(table: pd.DataFrame) -> pd.DataFrame:
             "greedy return: IQM [95% CI]": _agg(group, ret_col, statistic=iqm),
             f"regret vs {optimum:.2f}": _agg(group, "regret"),
             "greedy policy (majority)": policies.mode().iat[0] if len(policies) else "n/a",
-            "max |Q - Q*|": _agg(group, "max_abs_q_error", 2),
+            "max \\|Q - Q*\\|": _agg(group, "max_abs_q_error", 2),
             **cost(group),
         })
     return pd.DataFrame(rows)
@@ -90,6 +90,26 @@ def cartpole_table(table: pd.DataFrame) -> pd.DataFrame:
             "greedy eval: IQM [95% CI]": _agg(group, "eval_mean", statistic=iqm),
             "steps to solve (solved seeds)": _agg(group[solved.values], "steps_to_solve", 0),
             "s to solve (solved seeds)": _agg(group[solved.values], "time_to_solve_s", 1),
+            **cost(group),
+        })
+    return pd.DataFrame(rows)
+
+
+def other_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Catch and Pendulum agents: greedy return, Catch's exact win rate against the optimum, cost."""
+    rows = []
+    other = table[table.experiment.str.startswith(("catch", "pendulum"))] if len(table) else table
+    for (experiment, agent, env_id), group in other.groupby(["experiment", "agent", "env_id"], sort=False,
+                                                            dropna=False):
+        episodes = _values(group, "eval_episodes")
+        rows.append({
+            "experiment": experiment, "agent": agent, "env": env_id, "seeds": group.seed.nunique(),
+            "test episodes / seed": f"{episodes.median():.0f}" if len(episodes) else "n/a",
+            "greedy return: mean [95% CI]": _agg(group, "eval_mean", 2),
+            "greedy return: IQM [95% CI]": _agg(group, "eval_mean", 2, statistic=iqm),
+            "play accuracy": _agg(group, "play_accuracy", 2),
+            "exact win rate, all starts (optimum 1.00)": _agg(group, "exact_win_rate", 2),
+            "max \\|Q - Q*\\|": _agg(group, "max_abs_q_error", 2),
             **cost(group),
         })
     return pd.DataFrame(rows)
