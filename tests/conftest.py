@@ -14,8 +14,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load_checkpoint_worker():
-    """Make ``tests/test_checkpoint_worker.py`` importable as ``checkpoint_worker`` (tests is no package)."""
-    path = Path(__file__).parent / "test_checkpoint_worker.py"
+    """Make ``tests/checkpoint_worker.py`` importable as ``checkpoint_worker`` (tests is no package)."""
+    path = Path(__file__).parent / "checkpoint_worker.py"
     spec = importlib.util.spec_from_file_location("checkpoint_worker", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules["checkpoint_worker"] = module

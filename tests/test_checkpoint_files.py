@@ -36,7 +36,7 @@ from callbacks.store import (
     save_arrays_state,
 )
 
-WORKER = Path(__file__).resolve().parent / "test_checkpoint_worker.py"
+WORKER = Path(__file__).resolve().parent / "checkpoint_worker.py"
 
 
 

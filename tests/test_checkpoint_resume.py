@@ -24,7 +24,7 @@ from callbacks import load_rewards
 from callbacks.reward_logger import rows_text
 from callbacks.store import list_checkpoints, newest_good, read_checkpoint
 
-WORKER = Path(__file__).resolve().parent / "test_checkpoint_worker.py"
+WORKER = Path(__file__).resolve().parent / "checkpoint_worker.py"
 TOTAL, EVERY = 300, 50
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
 

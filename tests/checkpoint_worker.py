@@ -1,6 +1,6 @@
 """Builders and a worker script for the checkpoint tests (this file holds no tests).
 
-The tests run it in fresh processes (``python tests/test_checkpoint_worker.py ...``) to
+The tests run it in fresh processes (``python tests/checkpoint_worker.py ...``) to
 train, resume, be killed and reload, and import its builders in-process. The agents are
 small real keras-rl agents: ``DQNAgent`` (plain, double, dueling) on NChain (40-step
 episodes, so a few hundred steps hold several episodes) and CartPole, ``SARSAAgent`` and
