@@ -103,6 +103,7 @@ class RunDir:
     EVAL = "eval.csv"  # greedy test episodes: episode, r, l
     EVAL_CURVE = "eval_curve.csv"  # periodic greedy checks during training: step, r_mean, ...
     CHECKPOINTS = "checkpoints"  # ckpt_<step>_steps/ directories (callbacks.Checkpoint)
+    TENSORBOARD = "tensorboard"  # event files (--tensorboard; callbacks.TensorBoardLogger)
     Q_TABLE = "q_table.csv"  # NChain: state, q_forward, q_backward
     Q_TABLES = "q_tables.csv"  # nchain-tabular: method, state, q_forward, q_backward
     ROUNDS = "rounds.csv"  # nchain-tabular: each round's test returns and winner

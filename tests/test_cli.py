@@ -121,3 +121,19 @@ def test_every_experiment_is_an_experiment_whose_options_round_trip():
         assert options.validate(config) is config
         for opt in options.options(experiment.config):
             assert opt.convert(str(opt.default) if opt.type is not bool else opt.default) == opt.default
+
+
+def test_tensorboard_flag_writes_the_five_scalar_tags(cli, tmp_path):
+    import tensorflow as tf
+
+    out = tmp_path / "run"
+    result = cli("run", "cartpole-sarsa", "--steps", "300", "--eval-episodes", "2", "--tensorboard",
+                 "--out", out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    tags = set()
+    for event_file in (out / "tensorboard").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(event_file)):
+            tags.update(value.tag for value in event.summary.value)
+    assert {"episode/reward", "episode/length"} <= tags
+    assert {"train/loss", "train/mean_q"} <= tags  # SARSA's metrics; Boltzmann has no eps
+    assert tags <= {"episode/reward", "episode/length", "train/loss", "train/mean_q", "train/eps"}

@@ -106,6 +106,7 @@ class RunConfig:
     """end training once a check passes and ``eval_episodes`` greedy episodes confirm the solve"""
     checkpoint_every: int = option(10_000, "steps between checkpoints (the last 2 kept, plus one at the end)",
                                    check=POSITIVE)
+    tensorboard: bool = option(False, "also write TensorBoard event files to RUN_DIR/tensorboard")
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, proces
     callbacks = training_callbacks(
         run.path, resume=state, every_steps=config.checkpoint_every, keep_last=2, keep_best_by=None,
         save_memory=True, config={"experiment": experiment, **to_jsonable(config)}, manifest=run.manifest,
-        resume_hint=f"reproduce run {experiment} --resume {run.path}",
+        resume_hint=f"reproduce run {experiment} --resume {run.path}", tensorboard=config.tensorboard,
     )
     if verbose:
         callbacks.append(Progress(config.steps, f"{experiment} seed {config.seed}"))
