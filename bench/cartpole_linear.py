@@ -6,9 +6,11 @@ Per seed: training time, steps and the mean return of the last 100 training epis
 100 greedy test episodes (env seeded with seed + 10000): mean, min and whether the mean
 reaches the env's threshold (CartPole-v1 475, MountainCar-v0 -110). Also prints a uniformly
 random policy's mean return on the same test seeds, and the machine's load (other processes
-share the 2 CPUs, so times vary with it). Writes the rows to ``--csv`` if given.
+share the 2 CPUs, so times vary with it). Writes the rows to ``--csv`` if given. First it times
+one call of each per-step piece on a CartPole agent: the sklearn pipeline's ``transform`` vs
+``RBFFeatures.transform`` (the same features), ``q_values`` and ``SGDRegressor.partial_fit``.
 
-    nice -n 5 python bench/cartpole_linear.py [--seeds 5] [--episodes 400] [--mc-seeds 2] \\
+    nice -n 5 python bench/cartpole_linear.py [--seeds 5] [--episodes 200] [--mc-seeds 2] \\
         [--mc-episodes 300] [--eta0 X] [--csv bench/results/cartpole_linear.csv]
 """
 
@@ -48,10 +50,39 @@ def run_seed(env_id: str, episodes: int, seed: int, **overrides) -> dict:
     }
 
 
+def time_calls(repeats: int = 300) -> str:
+    """Best-of-5 microseconds per call of each per-step piece (one CartPole observation)."""
+    import gymnasium as gym
+    import numpy as np
+
+    from reproduce.tabular import linear
+
+    env = gym.make("CartPole-v1")
+    agent = linear.make_agent(env, seed=0)
+    obs = np.array([[0.1, -0.2, 0.03, 0.4]])
+    x = agent.features.transform(obs)
+    calls = {
+        "pipeline.transform": lambda: agent.features.pipeline.transform(obs),
+        "RBFFeatures.transform": lambda: agent.features.transform(obs),
+        "q_values": lambda: agent.q_values(x),
+        "partial_fit": lambda: agent.models[0].partial_fit(x, [0.0]),
+    }
+    out = []
+    for name, call in calls.items():
+        best = float("inf")
+        for _ in range(5):
+            start = time.perf_counter()
+            for _ in range(repeats):
+                call()
+            best = min(best, (time.perf_counter() - start) / repeats)
+        out.append(f"{name} {best * 1e6:.0f} us")
+    return "per call: " + ", ".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--episodes", type=int, default=400)
+    parser.add_argument("--episodes", type=int, default=200)
     parser.add_argument("--mc-seeds", type=int, default=2)
     parser.add_argument("--mc-episodes", type=int, default=300)
     parser.add_argument("--eta0", type=float, default=None,
@@ -65,6 +96,7 @@ def main() -> None:
 
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
+    print(time_calls(), flush=True)
     overrides = {} if opts.eta0 is None else {"eta0": opts.eta0}
     rows = []
     jobs = [("CartPole-v1", opts.episodes, s, overrides) for s in range(opts.seeds)]

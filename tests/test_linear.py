@@ -96,12 +96,12 @@ def test_bad_input_is_a_config_error():
 
 
 def test_short_training_beats_random_on_cartpole():
-    # Three seeds of 100 episodes: each greedy policy is well above a random one and training improves
+    # Three seeds of 50 episodes: each greedy policy is well above a random one and training improves
     # (bench/cartpole_linear.py shows where longer runs go).
     random_mean = np.mean(linear.random_policy_returns(linear.CARTPOLE_ID, 50, seed=10_000))
     assert random_mean < 30
     for seed in (0, 1, 3):
-        agent, returns = train_returns(seed, 100)
+        agent, returns = train_returns(seed, 50)
         evals = [r for r, _ in linear.evaluate(agent, gym.make(linear.CARTPOLE_ID), 10, seed=10_000 + seed)]
-        assert np.mean(evals) > 1.5 * random_mean, (seed, np.mean(evals), random_mean)
-        assert np.mean(returns[-20:]) > 2 * np.mean(returns[:20]), (seed, returns)
+        assert np.mean(evals) > 2 * random_mean, (seed, np.mean(evals), random_mean)
+        assert np.mean(returns[-20:]) > 1.5 * np.mean(returns[:20]), (seed, returns)
