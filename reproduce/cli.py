@@ -115,10 +115,10 @@ def _list() -> int:
     return 0
 
 
-def _report(results: Path) -> int:
+def _report(results: Path, include: list[Path] = ()) -> int:
     from reproduce import report
 
-    outcome = report.build(results)
+    outcome = report.build(results, include=list(include))
     for path, reason in outcome["problems"]:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     if outcome["missing"]:
@@ -139,7 +139,10 @@ def _all(args) -> int:
     print(f"reproduce all: {len(jobs)} runs, {args.executor} executor, {args.workers} workers -> {runs_dir}",
           flush=True)
     failed = _sweep(jobs, executor, runs_dir)
-    code = _report(root)
+    from reproduce.runs import REPO_ROOT
+
+    sb3 = REPO_ROOT / "bench" / "results" / "sb3_runs"  # SB3 reference runs, made by bench/cartpole_dqn.py
+    code = _report(root, [sb3] if sb3.is_dir() and not args.quick else [])
     return 1 if failed else code
 
 
@@ -218,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="build REPORT.md, summary CSVs and plots from run directories")
     rep.add_argument("--results", type=Path, default=Path("results"),
                      help="results directory holding runs/ (default results)")
+    rep.add_argument("--include", type=Path, action="append", default=[], metavar="DIR",
+                     help="also read the run directories under DIR (e.g. bench/results/sb3_runs); repeatable")
     every = sub.add_parser("all", help="run the reproduction suite (skipping complete runs), then the report")
     every.add_argument("--quick", action="store_true", help="a small smoke version (about a minute)")
     every.add_argument("--results", type=Path, default=Path("results"),
@@ -249,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         "run": lambda: _run(args.argv),
         "sweep": lambda: _sweep_command(args.argv),
         "evaluate": lambda: _evaluate(args),
-        "report": lambda: _report(args.results),
+        "report": lambda: _report(args.results, args.include),
         "all": lambda: _all(args),
     }
     try:

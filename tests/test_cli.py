@@ -137,3 +137,15 @@ def test_tensorboard_flag_writes_the_five_scalar_tags(cli, tmp_path):
     assert {"episode/reward", "episode/length"} <= tags
     assert {"train/loss", "train/mean_q"} <= tags  # SARSA's metrics; Boltzmann has no eps
     assert tags <= {"episode/reward", "episode/length", "train/loss", "train/mean_q", "train/eps"}
+
+
+def test_sb3_reference_without_the_bench_extra_is_one_line(cli, tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("stable_baselines3") is not None:
+        pytest.skip("Stable-Baselines3 is installed here")
+    result = cli("run", "sb3-zoo-dqn", "--out", tmp_path / "sb3")
+    assert result.returncode == 2 and not (tmp_path / "sb3").exists()
+    assert result.stderr.strip().splitlines() == [
+        "error: sb3-zoo-dqn needs Stable-Baselines3, which is not installed; install it with: "
+        "pip install torch==2.13.0 && pip install -e '.[bench]'"]

@@ -43,17 +43,27 @@ def published_vs_reproduced(collection) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def build(results_dir: str | Path = "results", expected: list[str] | None = None) -> dict:
-    """Build the report from ``results_dir/runs``; returns what was written and what was wrong."""
+def build(results_dir: str | Path = "results", expected: list[str] | None = None,
+          include: list[Path] = ()) -> dict:
+    """Build the report from ``results_dir/runs`` (and the run directories under each ``include``,
+    e.g. the Stable-Baselines3 reference runs); returns what was written and what was wrong."""
     results_dir = Path(results_dir)
     runs_dir = results_dir / "runs"
     if not runs_dir.is_dir() or not any(runs_dir.rglob(RunDir.MANIFEST)):
         raise NoRunsError(f"no run directories under {runs_dir}; run `reproduce all` (or `reproduce run "
                           f"NAME`) first, or pass --results DIR")
+    for extra in include:
+        if not Path(extra).is_dir():
+            raise NoRunsError(f"--include expects a directory of run directories, got {extra}")
     collection = collect(runs_dir)
+    for extra in include:
+        more = collect(Path(extra))
+        collection.runs += more.runs
+        collection.problems += more.problems
     table = tidy(collection)
     present = set(table.experiment) if len(table) else set()
-    missing = [name for name in (expected or experiments.names()) if name not in present]
+    wanted = expected or [name for name in experiments.names() if name not in experiments.OPTIONAL]
+    missing = [name for name in wanted if name not in present]
     published = published_vs_reproduced(collection)
     plots_dir = results_dir / "plots"
     plots_dir.mkdir(parents=True, exist_ok=True)
