@@ -50,7 +50,7 @@ def test_all_fixes_are_active_and_tf_keras_is_keras_2():
     assert names == ["keras2-optimizer-args", "legacy-keras", "keras-version", "graph-mode", "int64-counters",
                      "graph-isolation", "clone-safe-mode", "clone-optimizer", "legacy-optimizer",
                      "compile-metrics", "ddpg-optimizers", "save-no-prompt", "ordered-soft-updates",
-                     "naf-scan-gradient"]
+                     "naf-scan-gradient", "fast-path"]
     assert tf.keras.layers.Dense.__module__.startswith("tf_keras")
     assert compat.apply() is compat.ACTIVE_FIXES  # applying twice changes nothing
 
@@ -309,7 +309,7 @@ def mlp(outputs, observation_shape=(1, 3)):
                                 tf.keras.layers.Dense(8, "relu"), tf.keras.layers.Dense(outputs)])
 
 
-def pendulum_ddpg(optimizer):
+def pendulum_ddpg(optimizer, target_model_update=1e-3):
     from rl.agents import DDPGAgent
     from rl.random import OrnsteinUhlenbeckProcess
 
@@ -323,7 +323,7 @@ def pendulum_ddpg(optimizer):
     agent = DDPGAgent(nb_actions=1, actor=actor, critic=critic, critic_action_input=action_input,
                       memory=SequentialMemory(500, window_length=1), nb_steps_warmup_critic=20,
                       nb_steps_warmup_actor=20, random_process=OrnsteinUhlenbeckProcess(0.15, size=1),
-                      target_model_update=1e-3)
+                      target_model_update=target_model_update)
     agent.compile(optimizer)
     return agent, env
 
@@ -463,3 +463,149 @@ def test_an_unusable_graph_does_not_break_the_next_agent():  # fix graph-isolati
     """)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split("\n")[-3:-1] == ["first agent failed: True", "second agent trained 20"]
+
+
+# --- fast-path: bit-identical to keras-rl's per-call path ----------------------------------------
+
+FAST_PATH_RUN = """
+    import random, sys
+    import reproduce
+    import numpy as np, gymnasium as gym, tensorflow as tf
+    from rl.agents import DQNAgent
+    from rl.memory import SequentialMemory
+    from rl.policy import BoltzmannQPolicy
+    from tensorflow.keras.layers import Activation, Dense, Flatten
+    from tensorflow.keras.models import Sequential
+    from tensorflow.keras.optimizers import Adam
+    from reproduce.adapters import KerasRLEnv
+
+    config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=1, inter_op_parallelism_threads=1)
+    tf.compat.v1.keras.backend.set_session(tf.compat.v1.Session(config=config))
+    np.random.seed(123); random.seed(123); tf.compat.v1.set_random_seed(123)
+    env = KerasRLEnv(gym.make("CartPole-v1"), seed=123)
+    model = Sequential([Flatten(input_shape=(1, 4))])
+    for _ in range(3):
+        model.add(Dense(16)); model.add(Activation("relu"))
+    model.add(Dense(2)); model.add(Activation("linear"))
+    dqn = DQNAgent(model=model, nb_actions=2, memory=SequentialMemory(limit=50000, window_length=1),
+                   nb_steps_warmup=10, target_model_update=1e-2, policy=BoltzmannQPolicy())
+    dqn.compile(Adam(learning_rate=1e-3), metrics=["mae"])
+    rows = []
+
+    class Log(tf.keras.callbacks.Callback):
+        def on_step_end(self, step, logs=None):
+            rows.append([logs["episode"], logs["action"], logs["reward"], *logs["metrics"]])
+
+    history = dqn.fit(env, nb_steps=5000, verbose=0, callbacks=[Log()])
+    weights = dqn.model.get_weights() + dqn.target_model.get_weights()
+    adam = dqn.trainable_model.optimizer.optimizer.get_weights()
+    arrays = {f"weights_{i}": w for i, w in enumerate(weights)}
+    arrays.update({f"optimizer_{i}": w for i, w in enumerate(adam)})
+    arrays["steps"] = np.array(rows)
+    arrays["episode_rewards"] = np.array(history.history["episode_reward"])
+    np.savez(sys.argv[1], **arrays)
+    train = dqn.trainable_model.train_on_batch
+    print(type(train).__name__, len(getattr(train, "_checked", ())), dqn.metrics_names)
+"""
+
+
+def test_fast_path_is_bit_identical_over_5000_dqn_steps(tmp_path):  # fix fast-path
+    import os
+
+    runs = {}
+    for fast in ("0", "1"):
+        env = dict(os.environ, REPRODUCE_KERAS_RL_FAST=fast, TF_CPP_MIN_LOG_LEVEL="3")
+        runs[fast] = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(FAST_PATH_RUN), str(tmp_path / f"fast{fast}.npz")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, stdin=subprocess.DEVNULL)
+    outputs = {fast: run.communicate(timeout=600) for fast, run in runs.items()}
+    for fast, run in runs.items():
+        assert run.returncode == 0, outputs[fast][1][-2000:]
+    stock, fast = outputs["0"][0].split(maxsplit=2), outputs["1"][0].split(maxsplit=2)
+    assert stock[0] == "method" and fast[:2] == ["_DirectTrain", "1"]  # keras-rl's path / ours, used
+    assert stock[2] == fast[2]  # metric names
+    a, b = np.load(tmp_path / "fast0.npz"), np.load(tmp_path / "fast1.npz")
+    assert sorted(a.files) == sorted(b.files) and len(a.files) == 2 * 8 + 17 + 2  # weights, Adam, logs
+    assert a["steps"].shape == (5000, 6) and len(a["episode_rewards"]) > 10
+    for key in a.files:
+        assert a[key].dtype == b[key].dtype and np.array_equal(a[key], b[key], equal_nan=True), key
+
+
+def small_sarsa():
+    from rl.agents import SARSAAgent
+
+    agent = SARSAAgent(model=mlp(2, (1, 4)), nb_actions=2, nb_steps_warmup=10, policy=EpsGreedyQPolicy(0.2))
+    agent.compile(tf.keras.optimizers.Adam(learning_rate=1e-3), metrics=["mae"])
+    return agent, "CartPole-v1", [agent.model]
+
+
+def small_cem():
+    from rl.agents import CEMAgent
+    from rl.memory import EpisodeParameterMemory
+
+    memory = EpisodeParameterMemory(100, window_length=1)
+    agent = CEMAgent(model=mlp(2, (1, 4)), nb_actions=2, memory=memory, batch_size=10, nb_steps_warmup=50,
+                     train_interval=5, elite_frac=0.2)
+    agent.compile()
+    return agent, "CartPole-v1", [agent.model]
+
+
+def small_ddpg():  # hard target updates: exercises the weight copies
+    agent, _ = pendulum_ddpg([tf.keras.optimizers.Adam(learning_rate=1e-3), "adam"], target_model_update=25)
+    return agent, "Pendulum-v1", [agent.actor, agent.critic, agent.target_actor, agent.target_critic]
+
+
+def small_naf():
+    from rl.agents import NAFAgent
+    from rl.random import OrnsteinUhlenbeckProcess
+
+    action_input, observation_input = tf.keras.Input((1,)), tf.keras.Input((1, 3))
+    x = tf.keras.layers.Concatenate()([action_input, tf.keras.layers.Flatten()(observation_input)])
+    l_model = tf.keras.Model([action_input, observation_input], tf.keras.layers.Dense(1)(x))
+    agent = NAFAgent(nb_actions=1, V_model=mlp(1), L_model=l_model, mu_model=mlp(1),
+                     memory=SequentialMemory(500, window_length=1), nb_steps_warmup=20,
+                     random_process=OrnsteinUhlenbeckProcess(0.15, size=1), target_model_update=25)
+    agent.compile(tf.keras.optimizers.Adam(learning_rate=1e-3))
+    return agent, "Pendulum-v1", [agent.combined_model, agent.target_V_model]
+
+
+class StepLog(tf.keras.callbacks.Callback):
+    """Each step's action, reward and metrics, as one float row."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows = []
+
+    def on_step_end(self, step, logs=None):
+        row = [np.ravel(logs["action"]), [logs["reward"]], np.ravel(logs["metrics"])]
+        self.rows.append(np.concatenate(row))
+
+
+def taken_fast_calls(models):
+    """The direct calls installed on ``models`` that were actually taken (not only installed)."""
+    calls = [m.__dict__.get(name) for m in models for name in ("predict_on_batch", "train_on_batch")]
+    return [call for call in calls if getattr(call, "_checked", None)]
+
+
+@pytest.mark.parametrize("build", [small_sarsa, small_cem, small_ddpg, small_naf])
+def test_fast_path_is_bit_identical_for_the_other_agents(build, monkeypatch):  # fix fast-path
+    import random
+
+    results = {}
+    for fast in ("0", "1"):
+        monkeypatch.setenv("REPRODUCE_KERAS_RL_FAST", fast)
+        tf.compat.v1.keras.backend.clear_session()
+        np.random.seed(1)
+        random.seed(1)
+        tf.compat.v1.set_random_seed(1)
+        agent, env_id, models = build()
+        log = StepLog()
+        agent.fit(KerasRLEnv(gym.make(env_id), seed=1), nb_steps=300, verbose=0, callbacks=[log],
+                  nb_max_episode_steps=100)
+        arrays = [w for m in models for w in m.get_weights()] + [np.array(log.rows)]
+        results[fast] = arrays, taken_fast_calls(models)
+    (stock, stock_calls), (fast, fast_calls) = results["0"], results["1"]
+    assert not stock_calls and fast_calls
+    assert len(stock) == len(fast) and len(stock[-1]) == 300
+    for a, b in zip(stock, fast):
+        assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
