@@ -180,7 +180,7 @@ def test_cartpole_baseline_beats_random_and_is_deterministic():
         env = gym.make(cartpole.ENV_ID)
         train = []
         cartpole.train(agent, env, 150, seed=3, on_episode=lambda t, r, n: train.append(r))
-        evals = cartpole.evaluate(agent, gym.make(cartpole.ENV_ID), 20, seed=10_003)
+        evals = cartpole.evaluate(agent, 20, seed=10_003)
         return train, [r for r, _ in evals]
 
     train, evals = run()

@@ -38,7 +38,7 @@ def run(config: Config, run_dir: Path) -> dict:
     from tqdm import tqdm
 
     from callbacks.monitor import MonitorWriter
-    from reproduce.evaluation import eval_seed, greedy_episodes
+    from reproduce.evaluation import eval_seed
     from reproduce.stats import mean_ci
     from reproduce.tabular import cartpole
 
@@ -54,8 +54,7 @@ def run(config: Config, run_dir: Path) -> dict:
 
         cartpole.train(agent, env, config.episodes, config.seed, on_episode)
     env.close()
-    results = greedy_episodes(lambda states: [agent.act(agent.buckets.index(s[-1])) for s in states],
-                              cartpole.ENV_ID, config.eval_episodes, eval_seed(config.seed))
+    results = cartpole.evaluate(agent, config.eval_episodes, eval_seed(config.seed))
     wall = time.perf_counter() - t0
     evals = pd.DataFrame([(i, r, n) for i, (r, n) in enumerate(results)], columns=["episode", "r", "l"])
     write_csv(rd.eval, evals)

@@ -2,23 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from reproduce.dqn.config import RunConfig
 from reproduce.dqn.experiment import dqn_experiment
-from reproduce.options import ENV_ID, POSITIVE, option
-
-
-@dataclass(frozen=True)
-class Config(RunConfig):
-    """The example's 50,000 steps of 200-step episodes, then 10 test episodes without noise."""
-
-    env: str = option("Pendulum-v1", "gymnasium env id (continuous actions)", check=ENV_ID)
-    eval_episodes: int = option(10, "test episodes without exploration noise", check=POSITIVE)
-    check_every: int = 5_000
-    """steps between greedy checks (the learning curve)"""
-    check_episodes: int = 5
-    """test episodes per check"""
+from reproduce.experiments.pendulum_ddpg import Config  # the same budget: 50k steps, 10 test episodes
 
 
 def processor(env):

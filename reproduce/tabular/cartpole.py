@@ -84,19 +84,12 @@ def train(agent: BucketQAgent, env, episodes: int, seed: int, on_episode=None):
             on_episode(t, total, length)
 
 
-def evaluate(agent: BucketQAgent, env, episodes: int, seed: int) -> list[tuple[float, int]]:
-    """Greedy test episodes (seeded once): a list of (return, length)."""
-    results = []
-    for t in range(episodes):
-        obs, _ = env.reset(seed=seed if t == 0 else None)
-        total, length, done = 0.0, 0, False
-        while not done:
-            obs, reward, terminated, truncated, _ = env.step(agent.act(agent.buckets.index(obs)))
-            total += reward
-            length += 1
-            done = terminated or truncated
-        results.append((total, length))
-    return results
+def evaluate(agent: BucketQAgent, episodes: int, seed: int) -> list[tuple[float, int]]:
+    """Greedy test episodes through the package's one evaluator (reset seeds ``seed, seed + 1, ...``)."""
+    from reproduce.evaluation import greedy_episodes
+
+    return greedy_episodes(lambda states: [agent.act(agent.buckets.index(s[-1])) for s in states], ENV_ID,
+                           episodes, seed)
 
 
 def random_policy_returns(episodes: int, seed: int) -> list[float]:
