@@ -22,6 +22,7 @@ REGISTRY: dict[str, str] = {
     "cartpole-tabular": "reproduce.experiments.cartpole_tabular",
     "nchain-keras": "reproduce.experiments.nchain_keras",
     "nchain-dqn": "reproduce.experiments.nchain_dqn",
+    "nchain-sarsa": "reproduce.experiments.nchain_sarsa",
     "cartpole-dqn": "reproduce.experiments.cartpole_dqn",
     "cartpole-dqn-tuned": "reproduce.experiments.cartpole_dqn_tuned",
     "cartpole-duel-dqn": "reproduce.experiments.cartpole_duel_dqn",

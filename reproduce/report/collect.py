@@ -19,7 +19,8 @@ TABLES = (RunDir.ROUNDS, RunDir.EVAL, RunDir.Q_TABLE, RunDir.Q_TABLES, RunDir.EV
           RunDir.WIN_COUNTS)
 HEADLINE = ("eval_mean", "eval_ci_low", "eval_ci_high", "solved", "steps_to_solve", "time_to_solve_s",
             "mean_return", "expected_return", "regret", "policy", "max_abs_q_error", "env_id", "steps",
-            "episodes", "eval_episodes", "env_steps", "play_accuracy", "exact_win_rate", "optimal_win_rate")
+            "episodes", "eval_episodes", "env_steps", "play_accuracy", "exact_win_rate", "optimal_win_rate",
+            "max_abs_q_pi_error")
 
 
 @dataclass

@@ -184,7 +184,8 @@ def plot_q_heatmaps(runs: list[Run], out: Path):
 
     plt = _plt()
     panels = [("Q* (exact)", solve().q), ("published Keras table", np.array(PUBLISHED_KERAS_Q))]
-    for experiment, title in (("nchain-keras", "Keras Q-network"), ("nchain-dqn", "keras-rl DQN")):
+    for experiment, title in (("nchain-keras", "Keras Q-network"), ("nchain-dqn", "keras-rl DQN"),
+                              ("nchain-sarsa", "keras-rl SARSA")):
         tables = [q_array(r.files[RunDir.Q_TABLE]) for r in runs
                   if r.experiment == experiment and RunDir.Q_TABLE in r.files]
         if tables:

@@ -70,6 +70,7 @@ def nchain_table(table: pd.DataFrame) -> pd.DataFrame:
             f"regret vs {optimum:.2f}": _agg(group, "regret"),
             "greedy policy (majority)": policies.mode().iat[0] if len(policies) else "n/a",
             "max \\|Q - Q*\\|": _agg(group, "max_abs_q_error", 2),
+            "max \\|Q - Q^pi\\| (SARSA)": _agg(group, "max_abs_q_pi_error", 2),
             **cost(group),
         })
     return pd.DataFrame(rows)
