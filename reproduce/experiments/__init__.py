@@ -20,6 +20,7 @@ from reproduce.runs import ConfigError
 REGISTRY: dict[str, str] = {
     "nchain-tabular": "reproduce.experiments.nchain_tabular",
     "cartpole-tabular": "reproduce.experiments.cartpole_tabular",
+    "cartpole-linear": "reproduce.experiments.cartpole_linear",
     "nchain-keras": "reproduce.experiments.nchain_keras",
     "nchain-dqn": "reproduce.experiments.nchain_dqn",
     "nchain-sarsa": "reproduce.experiments.nchain_sarsa",
