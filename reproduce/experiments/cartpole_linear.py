@@ -1,6 +1,7 @@
 """``cartpole-linear``: seed 000's handwritten linear baseline, Q-learning on RBF features.
 
-The Lazy Programmer's recipe: one ``SGDRegressor`` per action on scikit-learn ``RBFSampler`` features of the scaled state,
+The Lazy Programmer's recipe: one ``SGDRegressor`` per action on scikit-learn ``RBFSampler``
+features of the scaled state,
 TD(0) updates with ``partial_fit``, eps decayed per episode (:mod:`reproduce.tabular.linear`
 documents every choice). CartPole-v1 by default, ``--env MountainCar-v0`` for the course's other
 env; then greedy test episodes through the one evaluator.
