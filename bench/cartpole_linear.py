@@ -38,7 +38,7 @@ def run_seed(env_id: str, episodes: int, seed: int, **overrides) -> dict:
     returns, lengths = [], []
     linear.train(agent, env, episodes, seed, lambda t, r, n: (returns.append(r), lengths.append(n)))
     train_s = time.perf_counter() - start
-    evals = [r for r, _ in linear.evaluate(agent, gym.make(env_id), EVAL_EPISODES, seed + 10_000)]
+    evals = [r for r, _ in linear.evaluate(agent, env_id, EVAL_EPISODES, seed + 10_000)]
     return {
         "env_id": env_id, "seed": seed, "episodes": episodes, "eta0": agent.config.eta0,
         "train_s": round(train_s, 1), "train_steps": int(sum(lengths)),

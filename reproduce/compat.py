@@ -36,8 +36,10 @@ start-up lines are dropped as it loads; everything else it prints goes through.
    against the optimizer's update of ``online``, so each training step reads the online
    weights before or after the update at TensorFlow's whim, and two same-seed runs
    diverge. We build the soft update under a control dependency on the optimizer's update
-   (the target follows the freshly updated online weights, every time). Delete with
-   keras-rl2 (upstream never ordered them).
+   (the target follows the freshly updated online weights, every time). DDPG has the same race
+   for its critic and its actor (``ordered-soft-updates-ddpg``: its actor's soft updates go
+   straight to ``K.function``, so its module gets a backend whose ``function`` orders them).
+   Delete with keras-rl2 (upstream never ordered them).
 9. ``keras2-optimizer-args``: tf-keras 2.21's current optimizers drop ``lr=`` with a log line
    and keep their default (``Adam(lr=0.25)`` trains at 0.001), raise on ``decay=``, and take
    ``epsilon=None`` literally. Every keras-rl example is written ``Adam(lr=1e-3)``. These now
@@ -505,16 +507,47 @@ def _deferred_soft_updates(target, source, tau):
     return [_SoftUpdate((tw, sw, tau)) for tw, sw in zip(target_weights, source_weights)]
 
 
-def _ordered_get_updates(self, params, loss):
+def _after(dependencies, soft):
+    """The deferred soft updates ``soft`` as assign ops that run after ``dependencies``."""
     import tensorflow as tf
 
+    with tf.control_dependencies([d for d in dependencies if not isinstance(d, tuple)]):
+        return [tf.compat.v1.assign(tw, tau * tf.identity(sw) + (1.0 - tau) * tw) for tw, sw, tau in soft]
+
+
+def _ordered_get_updates(self, params, loss):
     updates = self.optimizer.get_updates(params=params, loss=loss)
     soft = [u for u in self.additional_updates if isinstance(u, _SoftUpdate)]
     others = [u for u in self.additional_updates if not isinstance(u, _SoftUpdate)]
-    with tf.control_dependencies(updates):
-        ordered = [tf.compat.v1.assign(tw, tau * tf.identity(sw) + (1.0 - tau) * tw) for tw, sw, tau in soft]
-    self.updates = updates + others + ordered
+    self.updates = updates + others + _after(updates, soft)
     return self.updates
+
+
+class _OrderedBackend:
+    """``rl.agents.ddpg``'s Keras backend, whose ``function`` builds deferred soft updates last.
+
+    DDPG's actor step passes its soft target updates straight to ``K.function`` beside the
+    optimizer's updates; here they become ops that depend on those updates.
+    """
+
+    def __init__(self, backend):
+        self._backend = backend
+
+    def function(self, inputs, outputs, updates=None, **kwargs):
+        updates = list(updates or [])
+        soft = [u for u in updates if isinstance(u, _SoftUpdate)]
+        others = [u for u in updates if not isinstance(u, _SoftUpdate)]
+        return self._backend.function(inputs, outputs, updates=others + _after(others, soft), **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+
+def _patch_ddpg_soft_updates():
+    ddpg = sys.modules["rl.agents.ddpg"]
+    ddpg.get_soft_target_model_updates = _deferred_soft_updates  # the critic's: AdditionalUpdatesOptimizer
+    ddpg.K = _OrderedBackend(ddpg.K)
+    ACTIVE_FIXES.append("ordered-soft-updates-ddpg: DDPG's soft target updates run after its optimizer steps")
 
 
 def _patch_soft_updates():
@@ -919,7 +952,7 @@ _HOOKS: dict[str, list] = {
     "rl.util": [_patch_clone_model, _patch_clone_optimizer],
     "rl.core": [_patch_counters, _patch_graph_recovery],
     "rl.agents.dqn": [_patch_agent_compile, _patch_save_weights, _patch_soft_updates, _patch_naf_compile],
-    "rl.agents.ddpg": [_patch_ddpg],
+    "rl.agents.ddpg": [_patch_ddpg, _patch_ddpg_soft_updates],
     "rl.agents": [_patch_fast_path],
 }
 

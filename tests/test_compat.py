@@ -49,8 +49,8 @@ def test_all_fixes_are_active_and_tf_keras_is_keras_2():
     names = [fix.split(":")[0] for fix in compat.ACTIVE_FIXES]
     assert names == ["keras2-optimizer-args", "legacy-keras", "keras-version", "graph-mode", "int64-counters",
                      "graph-isolation", "clone-safe-mode", "clone-optimizer", "legacy-optimizer",
-                     "compile-metrics", "ddpg-optimizers", "save-no-prompt", "ordered-soft-updates",
-                     "naf-scan-gradient", "fast-path"]
+                     "compile-metrics", "ddpg-optimizers", "ordered-soft-updates-ddpg", "save-no-prompt",
+                     "ordered-soft-updates", "naf-scan-gradient", "fast-path"]
     assert tf.keras.layers.Dense.__module__.startswith("tf_keras")
     assert compat.apply() is compat.ACTIVE_FIXES  # applying twice changes nothing
 
@@ -225,6 +225,27 @@ SOFT_UPDATE_RUN = """
 
 def test_soft_target_updates_are_deterministic():  # fix ordered-soft-updates
     first, second = run_python(SOFT_UPDATE_RUN), run_python(SOFT_UPDATE_RUN)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.stdout.split()[-1] == second.stdout.split()[-1]
+
+
+DDPG_SOFT_UPDATE_RUN = """
+    import reproduce
+    import numpy as np, gymnasium as gym
+    from reproduce.adapters import KerasRLEnv
+    from reproduce.dqn.run import seed_everything
+    from reproduce.examples import ddpg_pendulum
+    seed_everything(0)
+    env = KerasRLEnv(gym.make("Pendulum-v1"), seed=0)
+    agent = ddpg_pendulum(None, env)  # keras-rl's example: soft target updates at 1e-3
+    agent.fit(env, nb_steps=300, verbose=0)
+    weights = agent.actor.get_weights() + agent.target_actor.get_weights() + agent.target_critic.get_weights()
+    print(np.concatenate([w.ravel() for w in weights]).tobytes().hex())
+"""
+
+
+def test_ddpg_soft_target_updates_are_deterministic():  # fix ordered-soft-updates-ddpg
+    first, second = run_python(DDPG_SOFT_UPDATE_RUN), run_python(DDPG_SOFT_UPDATE_RUN)
     assert first.returncode == 0, first.stderr[-2000:]
     assert first.stdout.split()[-1] == second.stdout.split()[-1]
 

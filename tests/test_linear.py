@@ -102,6 +102,6 @@ def test_short_training_beats_random_on_cartpole():
     assert random_mean < 30
     for seed in (0, 1, 3):
         agent, returns = train_returns(seed, 50)
-        evals = [r for r, _ in linear.evaluate(agent, gym.make(linear.CARTPOLE_ID), 10, seed=10_000 + seed)]
+        evals = [r for r, _ in linear.evaluate(agent, linear.CARTPOLE_ID, 10, seed=10_000 + seed)]
         assert np.mean(evals) > 2 * random_mean, (seed, np.mean(evals), random_mean)
         assert np.mean(returns[-20:]) > 1.5 * np.mean(returns[:20]), (seed, returns)

@@ -36,7 +36,7 @@ def run(config: Config, run_dir) -> dict:
     import pandas as pd
 
     from callbacks.monitor import MonitorWriter
-    from reproduce.evaluation import eval_seed, greedy_episodes
+    from reproduce.evaluation import eval_seed
     from reproduce.runs import write_csv, write_json
     from reproduce.stats import mean_ci
     from reproduce.tabular import linear
@@ -48,8 +48,7 @@ def run(config: Config, run_dir) -> dict:
     with MonitorWriter(rd.episodes, metadata={"env_id": config.env}) as log:
         linear.train(agent, env, config.episodes, config.seed, lambda t, r, n: log.write(r, n))
     env.close()
-    results = greedy_episodes(lambda states: [agent.act(agent.features.transform(s[-1])) for s in states],
-                              config.env, config.eval_episodes, eval_seed(config.seed))
+    results = linear.evaluate(agent, config.env, config.eval_episodes, eval_seed(config.seed))
     returns = [r for r, _ in results]
     lengths = [n for _, n in results]
     write_csv(rd.eval, pd.DataFrame({"episode": range(len(results)), "r": returns, "l": lengths}))

@@ -206,19 +206,12 @@ def train(agent: LinearQAgent, env, episodes: int, seed: int, on_episode=None):
             on_episode(t, total, length)
 
 
-def evaluate(agent: LinearQAgent, env, episodes: int, seed: int) -> list[tuple[float, int]]:
-    """Greedy test episodes (seeded once): a list of (return, length)."""
-    results = []
-    for t in range(episodes):
-        obs, _ = env.reset(seed=seed if t == 0 else None)
-        total, length, done = 0.0, 0, False
-        while not done:
-            obs, reward, terminated, truncated, _ = env.step(agent.act(agent.features.transform(obs)))
-            total += float(reward)
-            length += 1
-            done = terminated or truncated
-        results.append((total, length))
-    return results
+def evaluate(agent: LinearQAgent, env_id: str, episodes: int, seed: int) -> list[tuple[float, int]]:
+    """Greedy test episodes through the package's one evaluator (reset seeds ``seed, seed + 1, ...``)."""
+    from reproduce.evaluation import greedy_episodes
+
+    return greedy_episodes(lambda states: [agent.act(agent.features.transform(s[-1])) for s in states],
+                           env_id, episodes, seed)
 
 
 def random_policy_returns(env_id: str, episodes: int, seed: int) -> list[float]:
