@@ -608,25 +608,42 @@ def taken_fast_calls(models):
     return [call for call in calls if getattr(call, "_checked", None)]
 
 
-@pytest.mark.parametrize("build", [small_sarsa, small_cem, small_ddpg, small_naf])
-def test_fast_path_is_bit_identical_for_the_other_agents(build, monkeypatch):  # fix fast-path
-    import random
+OTHER_AGENT_RUN = """
+    import importlib.util, random, sys
+    import reproduce  # first, as conftest.py does for the test module
+    import numpy as np
+    spec = importlib.util.spec_from_file_location("compat_tests", sys.argv[1])
+    tests = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tests)
+    np.random.seed(1); random.seed(1); tests.tf.compat.v1.set_random_seed(1)
+    agent, env_id, models = getattr(tests, sys.argv[2])()
+    log = tests.StepLog()
+    agent.fit(tests.KerasRLEnv(tests.gym.make(env_id), seed=1), nb_steps=300, verbose=0, callbacks=[log],
+              nb_max_episode_steps=100)
+    arrays = [w for m in models for w in m.get_weights()] + [np.array(log.rows)]
+    np.savez(sys.argv[3], *arrays, taken=np.array(len(tests.taken_fast_calls(models))))
+"""
+
+
+@pytest.mark.parametrize("build", ["small_sarsa", "small_cem", "small_ddpg", "small_naf"])
+def test_fast_path_is_bit_identical_for_the_other_agents(build, tmp_path):  # fix fast-path
+    """Each mode in a fresh process (nothing left over from other tests), same seeds, bit for bit."""
+    import os
 
     results = {}
     for fast in ("0", "1"):
-        monkeypatch.setenv("REPRODUCE_KERAS_RL_FAST", fast)
-        tf.compat.v1.keras.backend.clear_session()
-        np.random.seed(1)
-        random.seed(1)
-        tf.compat.v1.set_random_seed(1)
-        agent, env_id, models = build()
-        log = StepLog()
-        agent.fit(KerasRLEnv(gym.make(env_id), seed=1), nb_steps=300, verbose=0, callbacks=[log],
-                  nb_max_episode_steps=100)
-        arrays = [w for m in models for w in m.get_weights()] + [np.array(log.rows)]
-        results[fast] = arrays, taken_fast_calls(models)
-    (stock, stock_calls), (fast, fast_calls) = results["0"], results["1"]
-    assert not stock_calls and fast_calls
-    assert len(stock) == len(fast) and len(stock[-1]) == 300
-    for a, b in zip(stock, fast):
-        assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+        out = tmp_path / f"{build}_{fast}.npz"
+        env = dict(os.environ, REPRODUCE_KERAS_RL_FAST=fast, TF_CPP_MIN_LOG_LEVEL="3")
+        argv = [sys.executable, "-c", textwrap.dedent(OTHER_AGENT_RUN), __file__, build, str(out)]
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        results[fast] = np.load(out)
+    stock, fast = results["0"], results["1"]
+    assert int(stock["taken"]) == 0 and int(fast["taken"]) > 0  # keras-rl's path / ours, used
+    arrays = [key for key in stock.files if key != "taken"]
+    assert sorted(arrays) == sorted(k for k in fast.files if k != "taken")
+    assert any(len(stock[k]) == 300 for k in arrays)  # the step log: 300 rows
+    for key in arrays:
+        same = np.array_equal(stock[key], fast[key], equal_nan=True)
+        assert stock[key].dtype == fast[key].dtype and same, key

@@ -86,7 +86,7 @@ def test_nchain_and_cartpole_tables(results):
     nchain = nchain_table(table).set_index("agent")
     # over 2 seeds the percentile bootstrap of the mean spans exactly the two values
     assert nchain.loc["eps_greedy_q (tutorial rule)", "regret vs 3663.69"] == "15.0 [10.0, 20.0]"
-    assert nchain.loc["Keras Q-network (tutorial)", "max |Q - Q*|"] == "2.00 [{:.2f}, {:.2f}]".format(
+    assert nchain.loc["Keras Q-network (tutorial)", "max \\|Q - Q*\\|"] == "2.00 [{:.2f}, {:.2f}]".format(
         *bootstrap_ci([1.0, 2.0, 3.0])[1:])
     cart = cartpole_table(table).iloc[0]
     low, high = wilson_ci(1, 2)
