@@ -69,19 +69,20 @@ def run(config: Config, run_dir) -> dict:
     curve, solved_at, confirm = [], None, None
 
     def episodes(model, n, first):
+        """``[(return, length)]`` of ``n`` greedy episodes through the one evaluator."""
         choose = lambda states: model.predict(np.stack([s[-1] for s in states]), deterministic=True)[0]  # noqa: E731
-        return [r for r, _ in greedy_episodes(choose, config.env, n, first)]
+        return greedy_episodes(choose, config.env, n, first)
 
     class Checks(BaseCallback):
         def _on_step(self):
             nonlocal solved_at, confirm
             if self.num_timesteps % config.check_every:
                 return True
-            quick = episodes(self.model, config.check_episodes, seed + 500_000)
+            quick = [r for r, _ in episodes(self.model, config.check_episodes, seed + 500_000)]
             curve.append((self.num_timesteps, float(np.mean(quick)), min(quick), max(quick), len(quick)))
             if np.mean(quick) >= threshold:
                 full = episodes(self.model, config.eval_episodes, seed)
-                if np.mean(full) >= threshold:
+                if np.mean([r for r, _ in full]) >= threshold:
                     solved_at, confirm = (self.num_timesteps, time.perf_counter() - t0), full
                     return False
             return True
@@ -89,15 +90,16 @@ def run(config: Config, run_dir) -> dict:
     env = Monitor(gym.make(config.env))
     model = DQN("MlpPolicy", env, seed=config.seed, verbose=0, **ZOO)
     model.learn(total_timesteps=config.steps, callback=Checks())
-    returns = confirm if confirm is not None else episodes(model, config.eval_episodes, seed)
+    results = confirm if confirm is not None else episodes(model, config.eval_episodes, seed)
+    returns = [r for r, _ in results]
     wall = time.perf_counter() - t0
     with MonitorWriter(rd.episodes, ("episode",), {"env_id": config.env}) as log:
         for i, (r, n, t) in enumerate(zip(env.get_episode_rewards(), env.get_episode_lengths(),
                                           env.get_episode_times())):
             log.write(r, n, t=t, episode=i)
     write_csv(rd.eval_curve, pd.DataFrame(curve, columns=["step", "r_mean", "r_min", "r_max", "episodes"]))
-    write_csv(rd.eval, pd.DataFrame({"episode": range(len(returns)), "r": returns,
-                                     "l": np.asarray(returns, dtype=int)}))
+    write_csv(rd.eval, pd.DataFrame({"episode": range(len(results)), "r": returns,
+                                     "l": [n for _, n in results]}))
     mean, low, high = mean_ci(returns)
     summary = {
         "env_id": config.env, "eval_episodes": len(returns), "eval_mean": mean, "eval_ci_low": low,
