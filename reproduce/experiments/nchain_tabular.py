@@ -148,7 +148,8 @@ def rows(run) -> list[dict]:
              "wins": s.get(f"wins_{method}"), "ties": s.get("ties"),
              "mean_return": s.get(f"mean_return_{method}"),
              "regret": s.get(f"regret_{method}"), "policy": s.get(f"policy_{method}"),
-             "max_abs_q_error": s.get(f"max_abs_q_error_{method}"), "wall_time_s": s.get("wall_time_s")}
+             "max_abs_q_error": s.get(f"max_abs_q_error_{method}"), "wall_time_s": s.get("wall_time_s"),
+             "env_steps": s.get("env_steps")}
             for method in ("naive", "greedy_q", "eps_greedy_q")]
 
 
