@@ -21,6 +21,7 @@ import os
 import time
 
 import reproduce  # noqa: F401  (compat first, as everywhere in the package)
+from reproduce.evaluation import random_returns
 
 SOLVED_AT = {"CartPole-v1": 475.0, "MountainCar-v0": -110.0}
 EVAL_EPISODES = 100
@@ -92,7 +93,6 @@ def main() -> None:
     import numpy as np
     import pandas as pd
 
-    from reproduce.tabular import linear
 
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
@@ -106,7 +106,7 @@ def main() -> None:
         print("  ".join(f"{k}={v}" for k, v in rows[-1].items()), flush=True)
     table = pd.DataFrame(rows)
     for env_id, group in table.groupby("env_id", sort=False):
-        random = linear.random_policy_returns(env_id, EVAL_EPISODES, 10_000)
+        random = random_returns(env_id, EVAL_EPISODES, 10_000)
         first = group.iloc[0]
         print(f"{env_id}: {len(group)} seeds x {first['episodes']} episodes, eta0 {first['eta0']}: "
               f"greedy eval mean {group['eval_mean'].mean():.1f} (per seed {group['eval_mean'].tolist()}), "

@@ -75,3 +75,21 @@ def keras_rl_episodes(agent, env_id: str, episodes: int, seed: int) -> list[tupl
     observe = np.asarray if proc is None else (lambda o: np.asarray(proc.process_observation(o)))
     memory = getattr(agent, "memory", None)  # SARSA keeps none: it learns from the last transition only
     return greedy_episodes(choose, env_id, episodes, seed, observe, memory.window_length if memory else 1)
+
+
+def random_returns(env_id: str, episodes: int, seed: int) -> list[float]:
+    """Returns of a uniformly random policy (the bar a learner must beat): env and action space
+    seeded once with ``seed``, episodes played one after another."""
+    env = gym.make(env_id)
+    env.action_space.seed(seed)
+    out = []
+    for t in range(episodes):
+        env.reset(seed=seed if t == 0 else None)
+        total, done = 0.0, False
+        while not done:
+            _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+            total += float(reward)
+            done = terminated or truncated
+        out.append(total)
+    env.close()
+    return out

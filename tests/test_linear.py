@@ -4,6 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from reproduce.evaluation import random_returns
 from reproduce.runs import ConfigError
 from reproduce.tabular import linear
 
@@ -98,7 +99,7 @@ def test_bad_input_is_a_config_error():
 def test_short_training_beats_random_on_cartpole():
     # Three seeds of 50 episodes: each greedy policy is well above a random one and training improves
     # (bench/cartpole_linear.py shows where longer runs go).
-    random_mean = np.mean(linear.random_policy_returns(linear.CARTPOLE_ID, 50, seed=10_000))
+    random_mean = np.mean(random_returns(linear.CARTPOLE_ID, 50, seed=10_000))
     assert random_mean < 30
     for seed in (0, 1, 3):
         agent, returns = train_returns(seed, 50)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from reproduce.envs import NCHAIN_ID
+from reproduce.evaluation import random_returns
 from reproduce.stats import wilson_ci
 from reproduce.tabular import agents, cartpole, engine
 
@@ -184,7 +185,7 @@ def test_cartpole_baseline_beats_random_and_is_deterministic():
         return train, [r for r, _ in evals]
 
     train, evals = run()
-    random_mean = np.mean(cartpole.random_policy_returns(20, seed=10_003))
+    random_mean = np.mean(random_returns(cartpole.ENV_ID, 20, seed=10_003))
     assert random_mean < 40
     assert np.mean(evals) > max(3 * random_mean, 100), (np.mean(evals), random_mean)
     assert np.mean(train[-20:]) > 2 * np.mean(train[:20])

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import gymnasium as gym
 import numpy as np
 
 ENV_ID = "CartPole-v1"
@@ -91,19 +90,3 @@ def evaluate(agent: BucketQAgent, episodes: int, seed: int) -> list[tuple[float,
     return greedy_episodes(lambda states: [agent.act(agent.buckets.index(s[-1])) for s in states], ENV_ID,
                            episodes, seed)
 
-
-def random_policy_returns(episodes: int, seed: int) -> list[float]:
-    """Returns of a uniformly random policy (the bar a learner must beat)."""
-    env = gym.make(ENV_ID)
-    env.action_space.seed(seed)
-    out = []
-    for t in range(episodes):
-        env.reset(seed=seed if t == 0 else None)
-        total, done = 0.0, False
-        while not done:
-            _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
-            total += reward
-            done = terminated or truncated
-        out.append(total)
-    env.close()
-    return out

@@ -47,7 +47,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-import gymnasium as gym
 import numpy as np
 
 from reproduce.runs import ConfigError
@@ -213,19 +212,3 @@ def evaluate(agent: LinearQAgent, env_id: str, episodes: int, seed: int) -> list
     return greedy_episodes(lambda states: [agent.act(agent.features.transform(s[-1])) for s in states],
                            env_id, episodes, seed)
 
-
-def random_policy_returns(env_id: str, episodes: int, seed: int) -> list[float]:
-    """Returns of a uniformly random policy on ``env_id`` (the bar a learner must beat)."""
-    env = gym.make(env_id)
-    env.action_space.seed(seed)
-    out = []
-    for t in range(episodes):
-        env.reset(seed=seed if t == 0 else None)
-        total, done = 0.0, False
-        while not done:
-            _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
-            total += float(reward)
-            done = terminated or truncated
-        out.append(total)
-    env.close()
-    return out
