@@ -53,6 +53,22 @@ def greedy_episodes(choose: Callable[[list], Sequence[int]], env_id: str, episod
     return [(float(r), int(n)) for r, n in zip(returns, lengths)]
 
 
+def solve_check(play: Callable[[int, int], list], check_episodes: int, confirm: int, seed: int,
+                threshold: float | None):
+    """One periodic check of a run: ``check_episodes`` greedy episodes from reset seed ``seed + 500_000``;
+    if their mean reaches ``threshold``, ``confirm`` episodes from ``seed`` (the run's evaluation) decide.
+
+    ``play(episodes, seed) -> [(return, length)]``. Returns ``(check returns, confirm episodes or None)``:
+    the confirm episodes only when they solve.
+    """
+    quick = [r for r, _ in play(check_episodes, seed + 500_000)]
+    if threshold is not None and np.mean(quick) >= threshold:
+        full = play(confirm, seed)
+        if np.mean([r for r, _ in full]) >= threshold:
+            return quick, full
+    return quick, None
+
+
 def keras_rl_episodes(agent, env_id: str, episodes: int, seed: int) -> list[tuple[float, int]]:
     """Greedy episodes of any keras-rl agent, with its processor and window.
 

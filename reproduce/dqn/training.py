@@ -12,7 +12,7 @@ import time
 import numpy as np
 from rl.callbacks import Callback
 
-from reproduce.evaluation import keras_rl_episodes
+from reproduce.evaluation import keras_rl_episodes, solve_check
 
 
 class StopTraining(KeyboardInterrupt):  # noqa: N818 - keras-rl's fit ends cleanly on KeyboardInterrupt
@@ -80,16 +80,14 @@ class SolveCheck(Callback):
         if self.solved_at is not None or steps % self.every:
             return
         self.checks += 1
-        episodes = keras_rl_episodes(self.model, self.env_id, self.check_episodes, self.seed + 500_000)
-        quick = [r for r, _ in episodes]
+        quick, full = solve_check(lambda n, seed: keras_rl_episodes(self.model, self.env_id, n, seed),
+                                  self.check_episodes, self.confirm, self.seed, self.threshold)
         if self.curve_path is not None:
             with open(self.curve_path, "a") as handle:
                 handle.write(f"{steps},{float(np.mean(quick))!r},{min(quick)!r},{max(quick)!r},{len(quick)}\n")
-        if self.threshold is not None and np.mean(quick) >= self.threshold:
-            full = keras_rl_episodes(self.model, self.env_id, self.confirm, self.seed)
-            if np.mean([r for r, _ in full]) >= self.threshold:
-                self.eval = full
-                self.solved_at = (steps, time.perf_counter() - self.t0)
+        if full is not None:
+            self.eval = full
+            self.solved_at = (steps, time.perf_counter() - self.t0)
         self.model.training = True
         if self.solved_at is not None and self.stop:
             raise StopTraining

@@ -55,31 +55,39 @@ def processor(env):
     return OneHotProcessor(int(env.observation_space.n))
 
 
+def q_table(agent, run_dir):
+    """The agent's Q-values on every one-hot NChain state, written to ``q_table.csv``."""
+    import numpy as np
+    import pandas as pd
+
+    from reproduce.runs import write_csv
+
+    n = agent.processor.inner.n if hasattr(agent.processor, "inner") else agent.processor.n
+    q = agent.compute_batch_q_values([[np.eye(n, dtype=np.float32)[s]] for s in range(n)])
+    write_csv(run_dir.q_table, pd.DataFrame({"state": range(n), "q_forward": q[:, 0], "q_backward": q[:, 1]}))
+    return q
+
+
+def against_optimum(q, gamma: float) -> dict:
+    """The greedy policy of ``q``, its exact expected return, the regret and max |Q - Q*| (5-state chain)."""
+    import numpy as np
+
+    from reproduce.envs import episode_return, policy_string, solve
+
+    policy = np.argmax(q, axis=1)
+    out = {"policy": policy_string(policy)}
+    if len(q) == 5:
+        best = solve(gamma=gamma)
+        expected = episode_return(policy)
+        out.update(max_abs_q_error=float(np.abs(q - best.q).max()), expected_return=expected,
+                   optimal_return=best.optimal_return, regret=best.optimal_return - expected,
+                   all_forward=bool((policy == 0).all()))
+    return out
+
+
 def q_against_optimum(run_dir, config):
     """After training: ``q_table.csv`` and the network's Q against Q*, policy and regret."""
-
-    def extra(agent) -> dict:
-        import numpy as np
-        import pandas as pd
-
-        from reproduce.envs import episode_return, policy_string, solve
-        from reproduce.runs import write_csv
-
-        n = agent.processor.inner.n if hasattr(agent.processor, "inner") else agent.processor.n
-        q = agent.compute_batch_q_values([[np.eye(n, dtype=np.float32)[s]] for s in range(n)])
-        table = pd.DataFrame({"state": range(n), "q_forward": q[:, 0], "q_backward": q[:, 1]})
-        write_csv(run_dir.q_table, table)
-        policy = np.argmax(q, axis=1)
-        out = {"policy": policy_string(policy)}
-        if n == 5:
-            best = solve(gamma=config.dqn.gamma)
-            expected = episode_return(policy)
-            out.update(max_abs_q_error=float(np.abs(q - best.q).max()), expected_return=expected,
-                       optimal_return=best.optimal_return, regret=best.optimal_return - expected,
-                       all_forward=bool((policy == 0).all()))
-        return out
-
-    return extra
+    return lambda agent: against_optimum(q_table(agent, run_dir), config.dqn.gamma)
 
 
 EXPERIMENT = dqn_experiment(

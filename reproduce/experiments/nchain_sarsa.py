@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from reproduce.dqn.config import RunConfig
 from reproduce.dqn.experiment import dqn_experiment
+from reproduce.experiments.nchain_dqn import against_optimum, processor, q_table
 from reproduce.options import ENV_ID, POSITIVE, option
 
 
@@ -32,12 +33,6 @@ class Config(RunConfig):
     """SARSAAgent(gamma): the discount Q* and Q^pi are computed at"""
 
 
-def processor(env):
-    from reproduce.adapters import OneHotProcessor
-
-    return OneHotProcessor(int(env.observation_space.n))
-
-
 def build(config, env, processor):
     from reproduce.examples import sarsa_onehot
 
@@ -45,26 +40,16 @@ def build(config, env, processor):
 
 
 def against_references(run_dir, config):
-    """After training: ``q_table.csv``, and the network's Q against Q^pi of its eps-greedy policy and Q*."""
+    """After training: ``q_table.csv``, and the network's Q against Q* and Q^pi of its eps-greedy policy."""
 
     def extra(agent) -> dict:
         import numpy as np
-        import pandas as pd
 
-        from reproduce.envs import episode_return, eps_greedy_probs, policy_string, q_pi, solve
-        from reproduce.runs import write_csv
+        from reproduce.envs import eps_greedy_probs, q_pi
 
-        n = agent.processor.n
-        q = agent.compute_batch_q_values([[np.eye(n, dtype=np.float32)[s]] for s in range(n)])
-        table = pd.DataFrame({"state": range(n), "q_forward": q[:, 0], "q_backward": q[:, 1]})
-        write_csv(run_dir.q_table, table)
-        best = solve(gamma=config.gamma)
+        q = q_table(agent, run_dir)
         own = q_pi(eps_greedy_probs(q, config.eps), gamma=config.gamma)
-        policy = np.argmax(q, axis=1)
-        expected = episode_return(policy)
-        return {"policy": policy_string(policy), "max_abs_q_error": float(np.abs(q - best.q).max()),
-                "max_abs_q_pi_error": float(np.abs(q - own).max()), "expected_return": expected,
-                "optimal_return": best.optimal_return, "regret": best.optimal_return - expected}
+        return {**against_optimum(q, config.gamma), "max_abs_q_pi_error": float(np.abs(q - own).max())}
 
     return extra
 

@@ -58,7 +58,7 @@ def run(config: Config, run_dir) -> dict:
     from stable_baselines3.common.monitor import Monitor
 
     from callbacks.monitor import MonitorWriter
-    from reproduce.evaluation import eval_seed, greedy_episodes
+    from reproduce.evaluation import eval_seed, greedy_episodes, solve_check
     from reproduce.runs import write_csv, write_json
     from reproduce.stats import mean_ci
 
@@ -78,13 +78,12 @@ def run(config: Config, run_dir) -> dict:
             nonlocal solved_at, confirm
             if self.num_timesteps % config.check_every:
                 return True
-            quick = [r for r, _ in episodes(self.model, config.check_episodes, seed + 500_000)]
+            quick, full = solve_check(lambda n, first: episodes(self.model, n, first), config.check_episodes,
+                                      config.eval_episodes, seed, threshold)
             curve.append((self.num_timesteps, float(np.mean(quick)), min(quick), max(quick), len(quick)))
-            if np.mean(quick) >= threshold:
-                full = episodes(self.model, config.eval_episodes, seed)
-                if np.mean([r for r, _ in full]) >= threshold:
-                    solved_at, confirm = (self.num_timesteps, time.perf_counter() - t0), full
-                    return False
+            if full is not None:
+                solved_at, confirm = (self.num_timesteps, time.perf_counter() - t0), full
+                return False
             return True
 
     env = Monitor(gym.make(config.env))
