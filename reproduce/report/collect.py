@@ -83,6 +83,12 @@ def headline_row(run: Run) -> list[dict]:
              **{k: run.summary[k] for k in HEADLINE if k in run.summary}}]
 
 
+def _shown(path: Path) -> str:
+    """A run directory as the report shows it: relative to the working directory when inside it."""
+    path, here = Path(path).resolve(), Path.cwd().resolve()
+    return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
+
+
 def tidy(collection: Collection) -> pd.DataFrame:
     """One row per (experiment, agent, seed) with the numbers the report quotes."""
     rows = []
@@ -95,5 +101,5 @@ def tidy(collection: Collection) -> pd.DataFrame:
         for row in (report.rows or headline_row)(run):
             env = run.summary.get("env_id") or run.config.get("env_id") or run.config.get("env")
             rows.append({"experiment": run.experiment, "seed": run.seed, "env_id": env,
-                         "run_dir": str(run.path), "agent": report.agent, **row})
+                         "run_dir": _shown(run.path), "agent": report.agent, **row})
     return pd.DataFrame(rows)

@@ -43,6 +43,15 @@ def _band(ax, x, data, label):
         ax.fill_between(x, low, high, alpha=0.25, label="95% bootstrap CI over seeds")
 
 
+def _label(ax, xlabel: str, ylabel: str, title: str, legend_size: int = 8) -> None:
+    """Axis labels, a small title, a light grid and the legend: every line plot of the report."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=legend_size)
+
+
 def _save(fig, plt, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -64,11 +73,7 @@ def plot_eval_curves(runs: list[Run], out: Path) -> list[tuple[Path, str]]:
         episodes = int(curves[0].episodes.iloc[0])
         fig, ax = plt.subplots(figsize=(6.4, 3.6))
         _band(ax, steps, data, f"mean of {len(group)} seeds")
-        ax.set_xlabel("env steps")
-        ax.set_ylabel(f"greedy return ({episodes} episodes)")
-        ax.set_title(f"Greedy evaluation: {key}", fontsize=10)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        _label(ax, "env steps", f"greedy return ({episodes} episodes)", f"Greedy evaluation: {key}")
         caption = (f"Greedy return ({episodes} test episodes per check) against env steps, mean of "
                    f"{len(group)} seeds with a 95% bootstrap band over seeds"
                    + (f"; {stopped} run(s) stopped once solved and carry their last value forward"
@@ -90,11 +95,7 @@ def plot_training_curves(runs: list[Run], out: Path, window: int = 10) -> list[t
                          for e, log in zip(ends, logs)])
         fig, ax = plt.subplots(figsize=(6.4, 3.6))
         _band(ax, grid, data, f"mean of {len(group)} seeds")
-        ax.set_xlabel("env steps")
-        ax.set_ylabel(f"training episode return ({window}-ep. avg)")
-        ax.set_title(f"Training episodes: {key}", fontsize=10)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        _label(ax, "env steps", f"training episode return ({window}-ep. avg)", f"Training episodes: {key}")
         caption = (f"Training-episode return ({window}-episode moving average, exploration on) against env "
                    f"steps, mean of {len(group)} seeds up to the shortest run, 95% bootstrap band.")
         written.append((_save(fig, plt, out / f"training_{_slug(key)}.png"), caption))
@@ -113,11 +114,8 @@ def plot_performance_profile(runs: list[Run], out: Path, env_id: str = "CartPole
         scores = np.array([float(r.summary["eval_mean"]) for r in group])
         fraction = (scores[:, None] > taus).mean(axis=0)
         ax.step(taus, fraction, where="post", label=f"{key}, {len(group)} seeds")
-    ax.set_xlabel("greedy eval mean tau")
-    ax.set_ylabel("fraction of seeds above tau")
-    ax.set_title(f"Performance profile on {env_id}", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    _label(ax, "greedy eval mean tau", "fraction of seeds above tau", f"Performance profile on {env_id}",
+           legend_size=7)
     caption = (f"Performance profile on {env_id}: for each score tau, the fraction of seeds whose final "
                "greedy evaluation mean exceeds it (higher and further right is better).")
     return _save(fig, plt, out / "cartpole_performance_profile.png"), caption
@@ -143,11 +141,8 @@ def plot_up_time(runs: list[Run], out: Path):
         ax.fill_between(steps, bands[:, 0], bands[:, 1], alpha=0.1, color="gray", label="one run, 95% (t)")
     published = np.array(PUBLISHED_CURVE[:n])
     ax.plot(steps[:len(published)], published, "k.-", label="published (one run)")
-    ax.set_xlabel("env steps")
-    ax.set_ylabel("mean up time, last 100 episodes")
-    ax.set_title("Dot-mask CartPole-v0 notebook: the printed log", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    _label(ax, "env steps", "mean up time, last 100 episodes",
+           "Dot-mask CartPole-v0 notebook: the printed log")
     caption = ("The notebook's log (mean up time of the last 100 episodes, every 5,000 steps): the published "
                f"run (black) against our mean over {len(group)} seeds (95% bootstrap band) and the range one "
                "run lands in (95% t prediction interval, clipped to [0, 200]).")
@@ -167,11 +162,8 @@ def plot_win_counts(runs: list[Run], out: Path):
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     _band(ax, np.arange(window, n + 1), rates, f"mean of {len(group)} seeds")
     ax.axhline(1.0, color="k", ls="--", lw=0.8, label="optimum (every start is catchable)")
-    ax.set_xlabel("epoch (one game)")
-    ax.set_ylabel(f"win rate, last {window} training games")
-    ax.set_title("Qlearning4k Catch: training games won (exploring)", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    _label(ax, "epoch (one game)", f"win rate, last {window} training games",
+           "Qlearning4k Catch: training games won (exploring)")
     caption = (f"Qlearning4k's training log as a rate: games won over the last {window} epochs while "
                f"exploring (epsilon 1.0 -> 0.1 over the first half), mean of {len(group)} seeds with a 95% "
                "bootstrap band.")
