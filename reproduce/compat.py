@@ -395,6 +395,10 @@ def _track_optimizer_variables(optimizer):
         for value in list(vars(optimizer).values()):
             if isinstance(value, tf.Variable):
                 backend.track_variable(value)
+                # initialize one by one, in creation order: a schedule's learning-rate variable
+                # starts from schedule(iterations), and Keras initializing both in one run could
+                # read `iterations` before it has a value (a FailedPreconditionError, 1 run in 8)
+                backend.get_session([value])
 
 
 def _recovering_graph(method):
