@@ -91,7 +91,8 @@ start-up lines are dropped as it loads; everything else it prints goes through.
     reach the session callables Keras itself builds: the first call of each input signature goes
     through Keras, later ones convert their arrays exactly as Keras does and call the callable;
     the metric reset is one call running the same assign ops with the same zeros; weight reads
-    and writes (target updates, CEM) are one call each; the model's metric names are read once.
+    and writes (CEM) are one call each; a hard target update is one call assigning variable to
+    variable; the model's metric names are read once.
     Same graph, same ops, same values fed: results are bit-identical (tested over 5,000 steps).
     ``REPRODUCE_KERAS_RL_FAST=0`` (read at ``compile``) turns it off. Delete with graph mode.
 """
@@ -868,12 +869,59 @@ class _DirectWeights:
         return tf.compat.v1.keras.backend.get_session()._make_callable_from_options(options)
 
 
+class _DirectReset:
+    """``model.reset_metrics()`` as one session call (:func:`_direct_metric_reset`); the first
+    call goes through Keras, which creates the assign ops it reuses."""
+
+    def __init__(self, model):
+        self.model, self.original = model, type(model).reset_metrics.__get__(model)
+        self._direct = None
+
+    def __call__(self):
+        if self._direct is None:
+            self.original()
+            self._direct = _direct_metric_reset(self.model) or self.original
+            return
+        self._direct()
+
+
+class _DirectCopy:
+    """``target.set_weights(source.get_weights())`` for each (source, target) pair as one
+    session call that assigns variable to variable: the same values, with no trip through
+    numpy. The assign ops are built on the first call; models whose layers restore state
+    their own way (``finalize_state``) or whose weights differ in shape keep Keras's path."""
+
+    def __init__(self, pairs):
+        self.pairs = pairs
+        self._fn = None
+
+    def __call__(self):
+        if self._fn is None:
+            self._fn = self._build()
+        self._fn()
+
+    def _build(self):
+        import tensorflow as tf
+        from tf_keras.src.engine.base_layer import Layer
+
+        sources = [w for source, _ in self.pairs for w in source.weights]
+        targets = [w for _, target in self.pairs for w in target.weights]
+        plain = all(type(layer).finalize_state is Layer.finalize_state
+                    for _, target in self.pairs for layer in target._flatten_layers())
+        if not plain or len(sources) != len(targets) or any(
+                tuple(s.shape) != tuple(t.shape) or s.dtype != t.dtype for s, t in zip(sources, targets)):
+            return lambda: [target.set_weights(source.get_weights()) for source, target in self.pairs]
+        copy = tf.group(*[t.assign(s) for s, t in zip(sources, targets)])
+        return tf.compat.v1.keras.backend.get_session().make_callable(copy)
+
+
 def _go_direct(model, train=False):
     """Give ``model`` (a compiled tf-keras graph-mode model) direct per-call paths."""
     set_attr = object.__setattr__  # past Keras's attribute tracking
     set_attr(model, "predict_on_batch", _DirectPredict(model))
     if train:
         set_attr(model, "train_on_batch", _DirectTrain(model))
+        set_attr(model, "reset_metrics", _DirectReset(model))
     weights = _DirectWeights(model)
     set_attr(model, "get_weights", weights.get_weights)
     set_attr(model, "set_weights", weights.set_weights)
@@ -909,6 +957,8 @@ def _patch_fast_path():
         for model in (agent.model, getattr(agent, "target_model", None)):
             if model is not None:
                 _go_direct(model)
+        if getattr(agent, "target_model", None) is not None:
+            agent._fast_copy = _DirectCopy([(agent.model, agent.target_model)])
         _go_direct(agent.trainable_model, train=True)
         hidden = agent.trainable_model.output_names[1] + "_"
         agent._fast_metric_names = [name.replace(hidden, "") for i, name in
@@ -919,12 +969,15 @@ def _patch_fast_path():
             _go_direct(model)
         _go_direct(agent.critic, train=True)
         agent.actor_train_fn = _DirectFunction(agent.actor_train_fn)
+        agent._fast_copy = _DirectCopy([(agent.critic, agent.target_critic),
+                                        (agent.actor, agent.target_actor)])
         agent._fast_metric_names = list(agent.critic.metrics_names)
 
     def naf(agent):
         for model in (agent.V_model, agent.mu_model, agent.target_V_model):
             _go_direct(model)
         _go_direct(agent.combined_model, train=True)
+        agent._fast_copy = _DirectCopy([(agent.V_model, agent.target_V_model)])
         agent._fast_metric_names = list(agent.combined_model.metrics_names)
 
     def cem(agent):
@@ -937,6 +990,7 @@ def _patch_fast_path():
         @functools.wraps(original)
         def compile(self, *args, _original=original, _go=go, **kwargs):
             self.__dict__.pop("_fast_metric_names", None)
+            self.__dict__.pop("_fast_copy", None)
             result = _original(self, *args, **kwargs)
             if fast_path_enabled():
                 _go(self)
@@ -945,6 +999,16 @@ def _patch_fast_path():
         cls.compile = compile
         if cls is not CEMAgent:
             cls.metrics_names = _CachedNames(cls.metrics_names)
+    for cls, name in ((DQNAgent, "update_target_model_hard"), (NAFAgent, "update_target_model_hard"),
+                      (DDPGAgent, "update_target_models_hard")):
+        original = cls.__dict__[name]
+
+        @functools.wraps(original)
+        def hard_update(self, _original=original):
+            copy = self.__dict__.get("_fast_copy")
+            return _original(self) if copy is None else copy()
+
+        setattr(cls, name, hard_update)
     ACTIVE_FIXES.append(f"fast-path: stock agents call the session directly ({FAST_PATH_ENV}=0 turns it off)"
                         if fast_path_enabled() else f"fast-path: off ({FAST_PATH_ENV}=0)")
 

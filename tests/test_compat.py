@@ -304,6 +304,16 @@ def test_decay_is_keras2_time_based_decay(name):  # fix keras2-optimizer-args
     assert second == pytest.approx(0.2 / (1 + 1.0 * 1) * (1 - first))  # lr / (1 + decay * iterations)
 
 
+def test_a_decay_schedule_builds_every_time_in_graph_mode():  # fix keras2-optimizer-args
+    """The schedule's learning-rate variable starts from schedule(iterations); both used to be
+    initialized in one session run, which read `iterations` first in about 1 build in 8."""
+    for _ in range(25):
+        tf.compat.v1.keras.backend.clear_session()
+        with pytest.warns(UserWarning):
+            optimizer = tf.keras.optimizers.SGD(lr=0.2, decay=1.0)
+        unit_agent(optimizer, target_model_update=10)
+
+
 def test_keras2_epsilon_none_is_the_default():  # fix keras2-optimizer-args
     with pytest.warns(UserWarning, match=r"Adam\(epsilon=None\) is Keras 2 spelling"):
         assert tf.keras.optimizers.Adam(epsilon=None).epsilon == pytest.approx(1e-7)
@@ -560,6 +570,13 @@ def small_sarsa():
     return agent, "CartPole-v1", [agent.model]
 
 
+def small_dqn_hard():  # hard target updates every 25 steps: exercises the direct copy
+    agent = DQNAgent(model=mlp(2, (1, 4)), nb_actions=2, memory=SequentialMemory(500, window_length=1),
+                     nb_steps_warmup=20, target_model_update=25, policy=EpsGreedyQPolicy(0.2))
+    agent.compile(tf.keras.optimizers.Adam(learning_rate=1e-3), metrics=["mae"])
+    return agent, "CartPole-v1", [agent.model, agent.target_model]
+
+
 def small_cem():
     from rl.agents import CEMAgent
     from rl.memory import EpisodeParameterMemory
@@ -625,7 +642,7 @@ OTHER_AGENT_RUN = """
 """
 
 
-@pytest.mark.parametrize("build", ["small_sarsa", "small_cem", "small_ddpg", "small_naf"])
+@pytest.mark.parametrize("build", ["small_dqn_hard", "small_sarsa", "small_cem", "small_ddpg", "small_naf"])
 def test_fast_path_is_bit_identical_for_the_other_agents(build, tmp_path):  # fix fast-path
     """Each mode in a fresh process (nothing left over from other tests), same seeds, bit for bit."""
     import os
