@@ -56,6 +56,22 @@ def test_help_list_and_usage_errors_import_neither_tensorflow_nor_pandas():
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr[-2000:]
 
 
+def test_experiments_that_need_no_tensorflow_never_import_it(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys, reproduce.cli as c\n"
+            f"out = {str(tmp_path)!r}\n"
+            "for argv in (['nchain-tabular', '--rounds', '2', '--episodes', '5'], "
+            "['cartpole-tabular', '--episodes', '20'], "
+            "['cartpole-linear', '--episodes', '5', '--eval-episodes', '2']):\n"
+            "    assert c.main(['run', *argv, '--out', out + '/' + argv[0]]) == 0\n"
+            "print(sorted(m for m in ('tensorflow', 'rl', 'torch') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_no_tensorflow_startup_lines_reach_the_terminal(tmp_path):
     result = quiet_cli("doctor")
     assert result.returncode == 0, result.stderr[-2000:]
