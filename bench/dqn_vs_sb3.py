@@ -975,9 +975,9 @@ def schedule_part(seed: int, steps: int, trunc_steps: int, trunc_limit: int) -> 
             ", ".join(f"{eps_k[c]:.4f}" for c in checkpoints) + " (eps-greedy from step 1 on)",
         ),
         (
-            "max |eps diff| per env step (same step index)",
-            f"{np.max(np.abs(eps_s[:m] - eps_k[:m])):.4f}",
-            f"over steps >= 1000: {np.max(np.abs(eps_s[1000:m] - eps_k[1000:m])):.2e}",
+            "largest eps difference between the two at the same env step (steps 1-1000; steps 1001 on)",
+            f"{np.max(np.abs(eps_s[:1000] - eps_k[:1000])):.4f}",
+            f"{np.max(np.abs(eps_s[1000:m] - eps_k[1000:m])):.1e}",
         ),
         (
             "extra forward calls (action discarded, draws from np.random)",
@@ -1194,8 +1194,8 @@ def existing_part() -> str:
                 f"{int(np.sum(b <= 10_000))}/10.",
                 f"- the newer SB3 reference (`reproduce run sb3-zoo-dqn`, run directories committed in "
                 f"{SB3_RUNS_REV}), seeds 0-4: {newer}; the file above had {[int(x) for x in a[:5]]} for the "
-                "same seeds: a seed's value changed between the two harness versions (not established here whether "
-                "by the harness change or run-to-run nondeterminism)",
+                "same seeds: a seed's value changed between the two harness versions (not established here "
+                "whether by the harness change or run-to-run nondeterminism)",
             ]
         )
         + "\n"
