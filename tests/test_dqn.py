@@ -256,6 +256,27 @@ def test_gradient_steps_run_bursts_and_leave_acting_weights_in_sync(double):
         build_agent(cfg.replace(fast=False), 2, (4,))
 
 
+@pytest.mark.parametrize("repeat", [True, False])
+def test_updates_due_after_an_episode_end_run_twice_as_in_keras_rl_unless_turned_off(repeat):
+    """keras-rl's fit calls backward once more after each episode end with the step counter already
+    advanced: with 8-step episodes, the burst and target sync due at step 8 run in that extra call
+    and again in the next episode's first step (keras-rl's DQNAgent does the same)."""
+    seed_everything(0)
+    cfg = DQNConfig(hidden=(8,), fast=True, nb_steps_warmup=5, train_interval=8, gradient_steps=2,
+                    batch_size=4, target_model_update=8, repeat_updates_at_episode_end=repeat)
+    agent = build_agent(cfg, 2, (4,))
+    calls, syncs = [], []
+    original, original_sync = agent.train_step, agent.update_target_model_hard
+    agent.train_step = lambda batch, sync=True: (calls.append(agent.step), original(batch, sync))[1]
+    agent.update_target_model_hard = lambda: (syncs.append(agent.step), original_sync())[1]
+    agent.fit(KerasRLEnv(gym.make("CartPole-v1", max_episode_steps=8), seed=0), nb_steps=26, verbose=0)
+    twice = 2 if repeat else 1  # every episode ends on a multiple of 8 here
+    assert calls == [8] * 2 * twice + [16] * 2 * twice + [24] * 2 * twice
+    assert syncs == [0, *[8] * twice, *[16] * twice, *[24] * twice]
+    with pytest.raises(ConfigError, match="repeat_updates_at_episode_end=False needs FastDQNAgent"):
+        build_agent(cfg.replace(fast=False, gradient_steps=1, repeat_updates_at_episode_end=False), 2, (4,))
+
+
 def test_torch_init_and_global_clipnorm():
     seed_everything(0)
     cfg = DQNConfig(hidden=(16,), init="torch", optimizer="sgd", learning_rate=1.0, global_clipnorm=1e-3,

@@ -18,6 +18,12 @@ episode-boundary logic is unchanged, but the target bootstraps through it.
 ``gradient_steps`` (default 1, keras-rl's behaviour) runs that many gradient steps, each on a
 fresh sample, every ``train_interval`` steps: SB3's ``train_freq``/``gradient_steps`` schedule.
 
+``repeat_updates_at_episode_end`` (default True, keras-rl's behaviour): keras-rl2's ``fit``
+calls ``backward`` once more after every episode end, with its step counter already advanced,
+and the next episode's first ``backward`` sees the same step again, so a gradient step (or a
+burst of ``gradient_steps``) and a hard target sync due at that step run twice. False runs
+them once; the memory still stores the entry (bench/results/dqn_vs_sb3.md).
+
 Only ``forward``'s Q computation, ``backward`` and ``reset_states`` are overridden; ``fit``,
 ``test``, ``compile`` and the weights API are keras-rl's.
 """
@@ -134,10 +140,13 @@ class FastDQNAgent(DQNAgent):
     no TensorFlow call at all); other models use a direct session callable.
     """
 
-    def __init__(self, *args, truncation_aware: bool = False, gradient_steps: int = 1, **kwargs):
+    def __init__(self, *args, truncation_aware: bool = False, gradient_steps: int = 1,
+                 repeat_updates_at_episode_end: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.truncation_aware = truncation_aware
         self.gradient_steps = int(gradient_steps)
+        self.repeat_updates_at_episode_end = repeat_updates_at_episode_end
+        self._after_terminal = False
         if truncation_aware and not isinstance(self.processor, TruncationProcessor):
             self.processor = TruncationProcessor(self.processor)
 
@@ -237,6 +246,12 @@ class FastDQNAgent(DQNAgent):
                 self._mirror.append(self.recent_observation, self.recent_action, reward, end)
         metrics = [np.nan for _ in self.metrics_names]
         if not self.training:
+            return metrics
+        # keras-rl2's fit calls backward once more right after a terminal step, with self.step
+        # already advanced (rl/core.py), and the next step's backward sees the same step again:
+        # updates due at that step run twice unless repeat_updates_at_episode_end is off
+        extra_call, self._after_terminal = self._after_terminal, bool(terminal)
+        if extra_call and not self.repeat_updates_at_episode_end:
             return metrics
         if self.step > self.nb_steps_warmup and self.step % self.train_interval == 0:
             for i in range(self.gradient_steps):

@@ -95,6 +95,9 @@ def agent_class(config: DQNConfig) -> type[DQNAgent]:
     """FastDQNAgent when the config asks for it (or for what only it does), else keras-rl's DQNAgent."""
     if config.fast or config.truncation_aware:
         return FastDQNAgent
+    if not config.repeat_updates_at_episode_end:
+        raise ConfigError("repeat_updates_at_episode_end=False needs FastDQNAgent (keras-rl's DQNAgent "
+                          "always repeats them); set fast=True")
     if config.gradient_steps != 1:
         raise ConfigError(f"gradient_steps={config.gradient_steps} needs FastDQNAgent (keras-rl's DQNAgent "
                           f"does one gradient step per train_interval); set fast=True or gradient_steps=1")
@@ -125,7 +128,7 @@ def build_agent(config: DQNConfig, nb_actions: int, input_shape: tuple[int, ...]
     )
     if agent_class(config) is FastDQNAgent:
         agent = FastDQNAgent(truncation_aware=config.truncation_aware, gradient_steps=config.gradient_steps,
-                             **kwargs)
+                             repeat_updates_at_episode_end=config.repeat_updates_at_episode_end, **kwargs)
     else:
         agent = DQNAgent(**kwargs)
     # The dueling head is keras-rl's own Lambda layer; compile clones it, which tf-keras's safe

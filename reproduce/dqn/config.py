@@ -83,6 +83,9 @@ class DQNConfig:
     """use FastDQNAgent (same update, faster per-step path) instead of keras-rl's DQNAgent"""
     truncation_aware: bool = option(False, "bootstrap through time-limit truncations")
     """bootstrap through time-limit truncations instead of treating them as terminal"""
+    repeat_updates_at_episode_end: bool = True
+    """keras-rl2's fit repeats the training and target sync due at the step after an episode end
+    (its extra backward sees the same step counter); False runs them once (needs FastDQNAgent)"""
 
     def replace(self, **changes) -> DQNConfig:
         return dataclasses.replace(self, **changes)
