@@ -32,8 +32,12 @@ SB3_RUNS = REPO / "bench" / "results" / "sb3_runs"  # run directories `reproduce
 
 
 def run_child(argv: list[str]) -> tuple[float, float, int]:
-    """Run a child process; return (wall seconds, peak RSS in MB, exit code)."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    """Run a child process single-threaded, as ``reproduce all`` runs every job (TensorFlow, torch
+    and BLAS on one thread: each side gets one core, whatever else runs); return (wall seconds,
+    peak RSS in MB, exit code)."""
+    from reproduce.sweep import SINGLE_THREAD_ENV
+
+    env = {**os.environ, **SINGLE_THREAD_ENV}
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -56,6 +60,7 @@ def main(argv=None) -> int:
     from reproduce.stats import mean_ci
 
     rows = []
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.first_seed, args.first_seed + args.seeds):
@@ -80,6 +85,7 @@ def main(argv=None) -> int:
                          "eval_ci_low": s.get("eval_ci_low"), "eval_ci_high": s.get("eval_ci_high"),
                          "load1": os.getloadavg()[0]})
             print(rows[-1], flush=True)
+            pd.DataFrame(rows).to_csv(args.out, index=False)  # so far, in case the bench is stopped
     frame = pd.DataFrame(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out, index=False)
