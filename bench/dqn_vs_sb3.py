@@ -17,6 +17,7 @@ Why does keras-rl need more env steps than SB3 with the same hyperparameters? Th
     python bench/dqn_vs_sb3.py schedule --steps 5000
     python bench/dqn_vs_sb3.py report --out bench/results/dqn_vs_sb3.md   # update + schedule + existing
     python bench/dqn_vs_sb3.py ablation torch-adam --seeds 10 --jobs 1
+    python bench/dqn_vs_sb3.py summary   # the ablations against the baseline and SB3, same seeds
 """
 
 from __future__ import annotations
@@ -1344,6 +1345,38 @@ def ablation_main(args) -> int:
     return 0
 
 
+def ablation_summary(ablations: Path, sb3: Path, steps: int = 50_000) -> str:
+    """Each ablation's steps to solve against the baseline's and SB3's on the same seeds (markdown).
+
+    Unsolved runs count as ``steps`` (never solved within the budget). The test is scipy's
+    two-sided Mann-Whitney U of each arm against the baseline (and of SB3 against the baseline)."""
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
+    frame = pd.read_csv(ablations)[["ablation", "seed", "solved", "steps_to_solve"]]
+    reference = pd.read_csv(sb3)
+    reference = reference[reference.agent == "sb3-zoo-dqn"].assign(ablation="sb3 (bench/cartpole_dqn.py)")
+    frame = pd.concat([frame, reference[["ablation", "seed", "solved", "steps_to_solve"]]])
+    frame["steps"] = frame.steps_to_solve.astype(float).where(frame.solved.astype(bool), float(steps))
+    base = frame[frame.ablation == "baseline"].set_index("seed").steps
+    rows = []
+    for name, group in frame.groupby("ablation", sort=False):
+        x = group.set_index("seed").steps
+        common = sorted(set(x.index) & set(base.index))
+        p = (stats.mannwhitneyu(x[common], base[common], alternative="two-sided").pvalue
+             if name != "baseline" and common else np.nan)
+        rows.append({"arm": name, "what differs from the baseline": ABLATIONS.get(name, ABLATIONS["sb3"]),
+                     "seeds": f"{min(x.index)}-{max(x.index)}",
+                     "solved": f"{int(group.solved.sum())}/{len(group)}",
+                     "median steps": f"{x.median():,.0f}",
+                     "solved by 10k": int((x <= 10_000).sum()), "Mann-Whitney p vs baseline": f"{p:.2f}"})
+    table = pd.DataFrame(rows).to_markdown(index=False)
+    shown = [os.path.relpath(path) for path in (ablations, sb3)]
+    return (f"$ python bench/dqn_vs_sb3.py summary --ablations {shown[0]} --sb3 {shown[1]}\n\n{table}\n\n"
+            f"unsolved runs count as {steps:,} steps; per-seed rows in {shown[0]} and {shown[1]}")
+
+
 # --------------------------------------------------------------------------------------------------
 
 
@@ -1370,7 +1403,14 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=50_000)
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--out", type=Path, default=HERE / "results" / "dqn_vs_sb3_ablation.csv")
+    p = sub.add_parser("summary", help="the ablations' steps to solve against the baseline and SB3")
+    p.add_argument("--ablations", type=Path, default=HERE / "results" / "dqn_vs_sb3_ablation.csv")
+    p.add_argument("--sb3", type=Path, default=HERE / "results" / "cartpole_dqn.csv",
+                   help="bench/cartpole_dqn.py's rows (its sb3-zoo-dqn runs are the reference)")
     args = parser.parse_args(argv)
+    if args.command == "summary":
+        print(ablation_summary(args.ablations, args.sb3))
+        return 0
     if args.command == "update":
         print(update_part(args.seed, args.steps, args.transitions)[0])
     elif args.command == "schedule":
