@@ -1,6 +1,7 @@
 """Benchmark: keras-rl's own agents with the compat fast path against without it, and bit-identity.
 
-Two of keras-rl's examples, as published, on gymnasium's CartPole-v1 (through the adapter):
+Two of keras-rl's examples, as published, on gymnasium's CartPole-v1 (through the adapter), and
+the DQN one with a hard target copy every step (``dqn-hard``, the Dot-mask task's setting):
 ``dqn_cartpole.py`` (DQNAgent: Flatten, 3x Dense(16) + relu, Dense(2) + linear, Boltzmann,
 SequentialMemory 50,000, warm-up 10, soft target 1e-2, Adam 1e-3, ``metrics=['mae']``) and
 ``sarsa_cartpole.py`` (SARSAAgent, same model, Boltzmann, warm-up 10, Adam 1e-3). Each agent runs
@@ -29,7 +30,10 @@ from pathlib import Path
 
 import reproduce  # noqa: F401  (compat fixes before anything imports TensorFlow; does not import it)
 
-AGENTS = ("dqn", "sarsa")
+AGENTS = ("dqn", "sarsa", "dqn-hard")  # dqn-hard: the DQN example with a hard target copy every step
+LABELS = {"dqn": "DQNAgent (keras-rl's dqn_cartpole example)",
+          "sarsa": "SARSAAgent (keras-rl's sarsa_cartpole example)",
+          "dqn-hard": "DQNAgent, the example with target_model_update=1 (a hard copy every step)"}
 
 
 def child(agent_name: str, warmup: int, steps: int, out: str) -> None:
@@ -64,10 +68,11 @@ def child(agent_name: str, warmup: int, steps: int, out: str) -> None:
         model.add(Activation("relu"))
     model.add(Dense(nb_actions))
     model.add(Activation("linear"))
-    if agent_name == "dqn":
+    if agent_name.startswith("dqn"):
         memory = SequentialMemory(limit=50000, window_length=1)
         agent = DQNAgent(model=model, nb_actions=nb_actions, memory=memory, nb_steps_warmup=10,
-                         target_model_update=1e-2, policy=BoltzmannQPolicy())
+                         target_model_update=1 if agent_name == "dqn-hard" else 1e-2,
+                         policy=BoltzmannQPolicy())
     else:
         agent = SARSAAgent(model=model, nb_actions=nb_actions, nb_steps_warmup=10, policy=BoltzmannQPolicy())
     agent.compile(Adam(learning_rate=1e-3), metrics=["mae"])
@@ -84,7 +89,7 @@ def child(agent_name: str, warmup: int, steps: int, out: str) -> None:
     seconds = time.perf_counter() - start
     optimizer = agent.trainable_model.optimizer
     optimizer = getattr(optimizer, "optimizer", optimizer)  # inside keras-rl's AdditionalUpdatesOptimizer
-    models = [agent.model] + ([agent.target_model] if agent_name == "dqn" else [])
+    models = [agent.model] + ([agent.target_model] if agent_name.startswith("dqn") else [])
     arrays = {f"weights_{i}": w for i, w in enumerate(sum((m.get_weights() for m in models), []))}
     arrays.update({f"optimizer_{i}": w for i, w in enumerate(optimizer.get_weights())})
     arrays["step_log"] = np.array(StepLog.rows, dtype=np.float64)
@@ -140,7 +145,7 @@ def main(argv=None) -> int:
             same, n = all(c[0] for c in checks), checks[0][1]
             stock, fast = min(times[False]), min(times[True])
             medians = [statistics.median(times[mode]) * 1e3 for mode in (False, True)]
-            line = (f"{name.upper()}Agent (keras-rl's {name}_cartpole example): stock {stock * 1e3:.3f} ms, "
+            line = (f"{LABELS[name]}: stock {stock * 1e3:.3f} ms, "
                     f"fast path {fast * 1e3:.3f} ms, {stock / fast:.1f}x (fastest of {args.repeats}; medians "
                     f"{medians[0]:.3f} vs {medians[1]:.3f} ms);"
                     f" weights, optimizer state and logs ({n} arrays) of all {len(paths)} runs "
