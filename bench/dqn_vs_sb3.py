@@ -1224,24 +1224,8 @@ ABLATIONS = {
 def apply_ablation(agent, name: str):
     """Patch a compiled r4-zoo-exact FastDQNAgent for ablation ``name`` (see ABLATIONS)."""
     parts = ["no-extra-burst", "with-replacement", "random-warmup"] if name == "sb3-like" else [name]
-    if "no-extra-burst" in parts:
-        original = agent.backward
-        last = {"terminal": False}
-
-        def backward(reward, terminal):
-            if last["terminal"]:  # fit's extra backward right after a done: store only
-                last["terminal"] = False
-                end = agent.episode_end(terminal)
-                agent.memory.append(
-                    agent.recent_observation, agent.recent_action, reward, end, training=agent.training
-                )
-                if agent._mirror is not None and agent.training:
-                    agent._mirror.append(agent.recent_observation, agent.recent_action, reward, end)
-                return [np.nan for _ in agent.metrics_names]
-            last["terminal"] = bool(terminal) and agent.training
-            return original(reward, terminal)
-
-        agent.backward = backward
+    if "no-extra-burst" in parts:  # the option this investigation added to FastDQNAgent/DQNConfig
+        agent.repeat_updates_at_episode_end = False
     if "with-replacement" in parts:
         mirror = agent._mirror
 
