@@ -392,14 +392,20 @@ def _track_optimizer_variables(optimizer):
     import tensorflow as tf
 
     if not tf.executing_eagerly():
+        schedule = getattr(optimizer, "_learning_rate", None)
+        if isinstance(schedule, tf.keras.optimizers.schedules.LearningRateSchedule) and isinstance(
+                getattr(optimizer, "_current_learning_rate", None), tf.Variable):
+            # tf-keras starts this variable from schedule(iterations), a read of another variable
+            # that Keras may initialize after it in the same run (FailedPreconditionError, about
+            # 1 build in 8); iterations is 0 at construction, so start from schedule(0) instead
+            with tf.init_scope():
+                start = tf.convert_to_tensor(schedule(tf.constant(0, optimizer.iterations.dtype)))
+                optimizer._current_learning_rate = tf.Variable(
+                    start, name="current_learning_rate", dtype=start.dtype, trainable=False)
         backend = sys.modules["tf_keras.src.backend"]
         for value in list(vars(optimizer).values()):
             if isinstance(value, tf.Variable):
                 backend.track_variable(value)
-                # initialize one by one, in creation order: a schedule's learning-rate variable
-                # starts from schedule(iterations), and Keras initializing both in one run could
-                # read `iterations` before it has a value (a FailedPreconditionError, 1 run in 8)
-                backend.get_session([value])
 
 
 def _recovering_graph(method):

@@ -313,6 +313,11 @@ def test_a_decay_schedule_builds_every_time_in_graph_mode():  # fix keras2-optim
         with pytest.warns(UserWarning):
             optimizer = tf.keras.optimizers.SGD(lr=0.2, decay=1.0)
         unit_agent(optimizer, target_model_update=10)
+    # a session set after the optimizer is built still gets every variable
+    with pytest.warns(UserWarning):
+        optimizer = tf.keras.optimizers.SGD(lr=0.2, decay=1.0)
+    tf.compat.v1.keras.backend.set_session(tf.compat.v1.Session())
+    assert one_update(unit_agent(optimizer, target_model_update=10)) == pytest.approx(0.2)
 
 
 def test_keras2_epsilon_none_is_the_default():  # fix keras2-optimizer-args
