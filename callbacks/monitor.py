@@ -72,8 +72,11 @@ class MonitorWriter:
         self._flush()
 
     def _flush(self):
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError as exc:  # a full disk: say which file (a failed flush names none)
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
 
     def close(self) -> None:
         if self._file is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import sys
 from pathlib import Path
 
@@ -242,6 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# a disk that is full, over quota, read-only or not writable: one line instead of a traceback
+DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EFBIG}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in ("run", "sweep"):  # options may come before NAME: their own parsers read them
@@ -262,6 +267,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if exc.errno not in DISK_ERRORS:
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot write{where}: [Errno {exc.errno}] {exc.strerror}; free space (or fix the "
+              f"permissions), then run the same command again (a run that has a checkpoint continues with "
+              f"--resume RUN_DIR)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

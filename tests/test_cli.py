@@ -72,6 +72,28 @@ def test_experiments_that_need_no_tensorflow_never_import_it(tmp_path):
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_a_full_disk_is_one_line_naming_the_file_and_the_fix(tmp_path, monkeypatch, capsys):
+    import errno
+    import os
+
+    import callbacks.monitor
+    from reproduce import cli
+
+    calls = []
+
+    def fsync(fd):  # the disk fills up after the header and a few episode rows
+        calls.append(fd)
+        if len(calls) > 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(callbacks.monitor.os, "fsync", fsync)
+    code = cli.main(["run", "cartpole-tabular", "--episodes", "20", "--out", str(tmp_path / "run")])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(lines) == 1, lines
+    assert lines[0].startswith(f"error: cannot write {tmp_path / 'run' / 'episodes.csv'}: [Errno 28] ")
+    assert "free space" in lines[0] and "--resume RUN_DIR" in lines[0]
+
+
 def test_no_tensorflow_startup_lines_reach_the_terminal(tmp_path):
     result = quiet_cli("doctor")
     assert result.returncode == 0, result.stderr[-2000:]
