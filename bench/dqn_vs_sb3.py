@@ -810,13 +810,7 @@ def run_keras_instrumented(seed: int, steps: int, ablation: str | None = None, *
                 "terminal1": mirror.terminals[before].copy(),
             }
         )
-        return (
-            mirror.observations[before][:, None],
-            mirror.actions[before],
-            mirror.rewards[before],
-            mirror.observations[after][:, None],
-            mirror.terminals[before],
-        )
+        return mirror_batch(mirror, before, after)
 
     agent.forward, agent.backward, agent.train_step = forward, backward, train_step
     agent.update_target_model_hard = sync
@@ -1221,6 +1215,13 @@ ABLATIONS = {
 }
 
 
+def mirror_batch(mirror, before, after):
+    """The ``(state0, actions, rewards, state1, terminal1)`` arrays of the mirror's ring slots
+    ``before`` (s, a, r, end flag) and ``after`` (s')."""
+    return (mirror.observations[before][:, None], mirror.actions[before], mirror.rewards[before],
+            mirror.observations[after][:, None], mirror.terminals[before])
+
+
 def apply_ablation(agent, name: str):
     """Patch a compiled r4-zoo-exact FastDQNAgent for ablation ``name`` (see ABLATIONS)."""
     parts = ["no-extra-burst", "with-replacement", "random-warmup"] if name == "sb3-like" else [name]
@@ -1238,13 +1239,7 @@ def apply_ablation(agent, name: str):
                     idxs[i] = np.random.randint(2, n)
             before = (mirror.start + idxs - 1) % mirror.limit
             after = (mirror.start + idxs) % mirror.limit
-            return (
-                mirror.observations[before][:, None],
-                mirror.actions[before],
-                mirror.rewards[before],
-                mirror.observations[after][:, None],
-                mirror.terminals[before],
-            )
+            return mirror_batch(mirror, before, after)
 
         mirror.sample = sample
     if "random-warmup" in parts:
