@@ -28,6 +28,24 @@ def verdict(published: float, low: float, high: float) -> str:
     return f"outside: published is {gap:.3g} {side} the interval"
 
 
+def mean_over_seeds_row(label: str, published: float, values, digits: int,
+                        score_range: tuple[float, float] | None = None) -> dict:
+    """A published number against the mean of ``values`` over seeds: the mean's bootstrap interval,
+    and the t prediction interval of one run (clipped to ``score_range`` when the score has one)."""
+    mean, low, high = bootstrap_ci(values)
+    run_low, run_high = prediction_interval(values)
+    if score_range is not None:
+        run_low, run_high = max(score_range[0], run_low), min(score_range[1], run_high)
+    return {
+        "published": label, "published_value": published,
+        "reproduced": f"{mean:.{digits}f} (mean of {len(values)} seeds)",
+        "ci_95": f"[{low:.{digits}f}, {high:.{digits}f}] (bootstrap)",
+        "verdict": verdict(published, low, high),
+        "one_run_95": f"[{run_low:.{digits}f}, {run_high:.{digits}f}]",
+        "one_run_verdict": verdict(published, run_low, run_high),
+    }
+
+
 def q_array(frame) -> np.ndarray:
     """A ``state, q_forward, q_backward`` table as a (states x 2) array."""
     frame = frame.sort_values("state")
@@ -67,17 +85,8 @@ def keras_q_values(runs) -> list[dict]:
     rows = []
     for state in range(tables.shape[1]):
         for action, name in ((0, "forward"), (1, "backward")):
-            values = tables[:, state, action]
-            mean, low, high = bootstrap_ci(values)
-            run_low, run_high = prediction_interval(values)
-            published = PUBLISHED_KERAS_Q[state][action]
-            rows.append({
-                "published": f"Keras Q-network Q(s={state}, {name})", "published_value": published,
-                "reproduced": f"{mean:.2f} (mean of {len(keras)} seeds)",
-                "ci_95": f"[{low:.2f}, {high:.2f}] (bootstrap)", "verdict": verdict(published, low, high),
-                "one_run_95": f"[{run_low:.2f}, {run_high:.2f}]",
-                "one_run_verdict": verdict(published, run_low, run_high),
-            })
+            rows.append(mean_over_seeds_row(f"Keras Q-network Q(s={state}, {name})",
+                                            PUBLISHED_KERAS_Q[state][action], tables[:, state, action], 2))
     return rows
 
 
@@ -115,18 +124,9 @@ def up_time_curve(runs) -> list[dict]:
     means = []
     for k, step in enumerate(steps[:len(PUBLISHED_CURVE)]):
         values = np.array([float(r.summary["up_time"][str(step)]) for r in faithful])
-        mean, low, high = bootstrap_ci(values)
-        run_low, run_high = (max(0.0, v) if i == 0 else min(200.0, v)
-                             for i, v in enumerate(prediction_interval(values)))
-        means.append(mean)
-        published = PUBLISHED_CURVE[k]
-        rows.append({
-            "published": f"notebook up time at step {step:,}", "published_value": published,
-            "reproduced": f"{mean:.1f} (mean of {len(values)} seeds)",
-            "ci_95": f"[{low:.1f}, {high:.1f}] (bootstrap)", "verdict": verdict(published, low, high),
-            "one_run_95": f"[{run_low:.1f}, {run_high:.1f}]",
-            "one_run_verdict": verdict(published, run_low, run_high),
-        })
+        means.append(float(np.mean(values)))
+        rows.append(mean_over_seeds_row(f"notebook up time at step {step:,}", PUBLISHED_CURVE[k], values, 1,
+                                        score_range=(0.0, 200.0)))
     peak = int(np.argmax(means))
     declines = means[-1] < 0.8 * means[peak]
     rows.append({
