@@ -89,7 +89,7 @@ def search_base():
     """The DQNConfig candidates change: the tuned default of rounds 3-5 (``r3-ddqn-lr1e-3``), fixed
     here so candidates keep their meaning when ``cartpole-dqn-tuned`` changes. Rounds 1-2 started
     from the default of their day, which is gone; their rows are history, not rerun from here."""
-    from reproduce.dqn.config import DQNConfig, PolicyConfig
+    from reproduce.kerasrl.config import DQNConfig, PolicyConfig
 
     return DQNConfig(
         hidden=(64, 64), activation="relu", memory_limit=50_000, window_length=1,
@@ -114,7 +114,7 @@ def one(job):
     name, seed, steps = job
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import reproduce  # noqa: F401  (compat before TensorFlow)
-    from reproduce.dqn.run import train_and_evaluate
+    from reproduce.kerasrl.run import train_and_evaluate
 
     with tempfile.TemporaryDirectory() as tmp:  # errors come back as text (TF errors do not pickle)
         try:

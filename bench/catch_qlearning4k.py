@@ -1,6 +1,6 @@
 """Qlearning4k's Catch example: the reference loop against the package's XLA graph, in one process.
 
-Runs upstream's ``Agent.train`` loop as written (``reproduce.qlearning4k.train_reference``: Keras
+Runs upstream's ``Agent.train`` loop as written (``reproduce.originals.qlearning4k.train_reference``: Keras
 ``predict`` / ``train_on_batch`` per step, graph mode) for the first ``--reference-epochs`` epochs
 of the README's 1000-epoch schedule and extrapolates its time, then the package's full 1000-epoch
 run end to end (random draws, graph build, XLA compile, training), checks that its first epochs
@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 import reproduce  # noqa: F401  (compat first)
-from reproduce import qlearning4k as q4k
 from reproduce.envs import solve_catch
+from reproduce.originals import qlearning4k as q4k
 
 GOAL_S = 15.0
 

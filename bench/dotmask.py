@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 import reproduce  # noqa: F401  (compat first)
-from reproduce import dotmask as dm
+from reproduce.originals import dotmask as dm
 
 FULL = dm.Settings()
 

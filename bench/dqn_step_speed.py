@@ -26,8 +26,8 @@ def time_fit(config, steps: int) -> float:
     import gymnasium as gym
 
     from reproduce.adapters import KerasRLEnv
-    from reproduce.dqn.builders import build_agent
-    from reproduce.dqn.run import seed_everything
+    from reproduce.kerasrl.builders import build_agent
+    from reproduce.kerasrl.run import seed_everything
 
     seed_everything(0)
     env = KerasRLEnv(gym.make("CartPole-v1"), seed=0)
@@ -43,7 +43,7 @@ def time_sample(entries: int = 50_000, batch: int = 64, repeats: int = 500) -> t
     import numpy as np
     from rl.memory import SequentialMemory
 
-    from reproduce.dqn.replay import ReplayMirror
+    from reproduce.kerasrl.replay import ReplayMirror
 
     rng = np.random.default_rng(0)
     memory = SequentialMemory(limit=entries, window_length=1)
@@ -63,8 +63,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5000)
     args = parser.parse_args(argv)
-    from reproduce.dqn.config import DQNConfig, PolicyConfig
     from reproduce.experiments.cartpole_dqn import Config as ExampleConfig
+    from reproduce.kerasrl.config import DQNConfig, PolicyConfig
 
     configs = {
         "keras-rl example (16x16x16, train every step, soft target)": ExampleConfig().dqn,

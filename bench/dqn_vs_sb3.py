@@ -166,9 +166,9 @@ def sb3_weights(model) -> list[np.ndarray]:
 
 
 def build_keras(seed: int, optimizer=None):
-    """The r4-zoo-exact FastDQNAgent (``reproduce.dqn.builders.build_agent``), fresh graph and session."""
-    from reproduce.dqn.builders import build_agent
-    from reproduce.dqn.run import seed_everything
+    """The r4-zoo-exact FastDQNAgent (``reproduce.kerasrl.builders.build_agent``), fresh graph and session."""
+    from reproduce.kerasrl.builders import build_agent
+    from reproduce.kerasrl.run import seed_everything
 
     config = keras_config(seed)
     seed_everything(seed)
@@ -217,7 +217,7 @@ def fill_sb3(model, transitions):
 
 def fill_keras(agent, transitions) -> np.ndarray:
     """Append as keras-rl's fit does (with the dummy entry after every episode end); entry per transition."""
-    from reproduce.dqn.agent import TRUNCATED
+    from reproduce.kerasrl.agent import TRUNCATED
 
     entry = []
     memory = agent.memory
@@ -234,7 +234,7 @@ def keras_grad_call(agent):
     """(total_loss, global grad norm, *grads) for the train function's feeds, at the current weights."""
     import tensorflow as tf
 
-    from reproduce.dqn.agent import session_call
+    from reproduce.kerasrl.agent import session_call
 
     tm = agent.trainable_model
     fn = tm.train_function
@@ -246,7 +246,7 @@ def keras_grad_call(agent):
 
 def run_keras_updates(agent, batches, entry):
     """Forced batches through FastDQNAgent.train_step; per step: targets, loss, grad norm, grads."""
-    from reproduce.dqn.agent import experience_arrays
+    from reproduce.kerasrl.agent import experience_arrays
 
     grad_call = keras_grad_call(agent)
     rec = {"targets": [], "loss": [], "norm": [], "grads": [], "loss_after_call": []}
@@ -471,7 +471,7 @@ def update_part(seed: int, steps: int, n_transitions: int) -> str:
         "",
         f"SB3 `DQN('MlpPolicy', CartPole-v1, seed={seed}, **ZOO)` (rl-zoo settings, 256x256, torch Adam "
         f"lr 2.3e-3 eps 1e-8, max_grad_norm 10) against the `{CANDIDATE}` agent built by "
-        "`reproduce.dqn.builders.build_agent` (a `FastDQNAgent`: keras-rl's compiled `trainable_model`, "
+        "`reproduce.kerasrl.builders.build_agent` (a `FastDQNAgent`: keras-rl's compiled `trainable_model`, "
         f"Huber `delta_clip=1`, no double DQN; optimizer `{keras_opt}`). SB3's q_net weights copied into the "
         f"keras model and its target (max abs diff after the copy: model {weights_copied:.1e}, target "
         f"{target_copied:.1e}; Q on the probe set {q0_diff:.1e}). Both memories hold the same "
@@ -733,8 +733,8 @@ def run_keras_instrumented(seed: int, steps: int, ablation: str | None = None, *
     """keras-rl ``fit`` of the r4-zoo-exact FastDQNAgent for ``steps`` steps, instrumented (``ablation``:
     patched by :func:`apply_ablation` first; its sampling patch is replaced by the recording one)."""
     from reproduce.adapters import KerasRLEnv
-    from reproduce.dqn.replay import sample_batch_indexes
-    from reproduce.dqn.run import make_agent, seed_everything
+    from reproduce.kerasrl.replay import sample_batch_indexes
+    from reproduce.kerasrl.run import make_agent, seed_everything
 
     log = StepLog()
     config = keras_config(seed, steps)
@@ -1276,8 +1276,8 @@ def ablation_job(job):
             "seed": seed,
             **{k: summary.get(k) for k in ("solved", "steps_to_solve", "eval_mean", "wall_time_s")},
         }
-    from reproduce.dqn.builders import build_agent
-    from reproduce.dqn.run import train_and_evaluate
+    from reproduce.kerasrl.builders import build_agent
+    from reproduce.kerasrl.run import train_and_evaluate
 
     def build(config, env, processor):
         cfg = config.dqn

@@ -20,8 +20,8 @@ import time
 import numpy as np
 
 import reproduce  # noqa: F401  (compat first)
-from reproduce import keras_qnet as kq
 from reproduce.envs import policy_string, q_star
+from reproduce.originals import keras_qnet as kq
 
 FULL_STEPS = 1000 * 1000
 

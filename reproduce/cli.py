@@ -12,7 +12,7 @@ import errno
 import sys
 from pathlib import Path
 
-from reproduce.runs import ConfigError
+from reproduce.errors import ConfigError
 
 
 class Parser(argparse.ArgumentParser):

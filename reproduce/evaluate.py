@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reproduce.runs import ConfigError, write_csv
+from reproduce.errors import ConfigError
+from reproduce.runs import write_csv
 
 
 def _experiment(config: dict | None):

@@ -18,7 +18,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from reproduce.runs import ConfigError
+from reproduce.errors import ConfigError
 
 
 @dataclass(frozen=True)

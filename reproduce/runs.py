@@ -19,16 +19,13 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from callbacks.files import atomic_write, fsync_dir, to_jsonable, write_csv, write_json  # noqa: F401
+from callbacks.files import atomic_write, to_jsonable, write_csv, write_json  # noqa: F401
+from reproduce.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "results"
 RUNS_DIR = RESULTS_DIR / "runs"
 LIBRARIES = ("tensorflow", "tf-keras", "keras-rl2", "gymnasium", "numpy", "pandas", "numba")
-
-
-class ConfigError(ValueError):
-    """Bad user input: the message is one line saying what was expected and how to fix it."""
 
 
 def library_versions() -> dict[str, str]:

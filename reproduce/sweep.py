@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from reproduce.runs import ConfigError, RunDir, is_complete, write_csv
+from reproduce.errors import ConfigError
+from reproduce.runs import RunDir, is_complete, write_csv
 
 SINGLE_THREAD_ENV = {
     "TF_NUM_INTRAOP_THREADS": "1",

@@ -20,7 +20,7 @@ from reproduce.envs import (
     solve_catch,
 )
 from reproduce.envs.catch import canvas
-from reproduce.runs import ConfigError
+from reproduce.errors import ConfigError
 
 
 def play_out(env, actions, **start):

@@ -140,7 +140,8 @@ def test_sweep_takes_options_before_or_after_name_and_passes_run_options(cli, tm
 
 
 def test_a_second_writer_of_a_run_directory_gets_a_one_line_error(tmp_path):
-    from reproduce.runs import ConfigError, RunDir
+    from reproduce.errors import ConfigError
+    from reproduce.runs import RunDir
 
     first = RunDir(tmp_path / "run", "nchain-tabular", {"seed": 0}, 0).start()
     with pytest.raises(ConfigError, match="being written by another process"):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from reproduce import dotmask as dm
-from reproduce.runs import ConfigError
+from reproduce.errors import ConfigError
+from reproduce.originals import dotmask as dm
 
 # Short runs that train: the quirks run needs observe >= memory - 2 (the notebook samples from a full
 # deque); the fixed run samples from a deque that is still filling (202 .. 300 transitions).
@@ -33,7 +33,7 @@ def test_model_and_settings_are_the_notebooks():
     s = dm.Settings()
     assert (s.steps, s.memory, s.observe, s.batch, s.gamma) == (100_000, 5000, 5000, 128, 0.9)
     assert (s.eps_start, s.eps_final, s.eps_decay, s.log_every, s.quirks) == (0.1, 1e-4, 0.9, 5000, True)
-    from reproduce.keras_qnet import new_session
+    from reproduce.originals.keras_qnet import new_session
 
     new_session(0)
     model, out = dm.build_models()
@@ -219,7 +219,7 @@ def test_bad_settings_raise_config_errors():
 
 def test_numpy_forward_is_the_acting_model(quirks_runs):
     _, fast = quirks_runs
-    from reproduce.keras_qnet import new_session
+    from reproduce.originals.keras_qnet import new_session
 
     new_session(0)
     _, out = dm.build_models()

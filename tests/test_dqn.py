@@ -12,12 +12,12 @@ from rl.policy import BoltzmannQPolicy, EpsGreedyQPolicy, GreedyQPolicy, LinearA
 
 from callbacks import RewardLogger, load_rewards
 from reproduce.adapters import KerasRLEnv, OneHotProcessor
-from reproduce.dqn.agent import TRUNCATED, FastDQNAgent, TruncationProcessor, experience_arrays
-from reproduce.dqn.builders import build_agent, build_policy
-from reproduce.dqn.config import DQNConfig, PolicyConfig
-from reproduce.dqn.run import seed_everything
+from reproduce.errors import ConfigError
 from reproduce.evaluation import keras_rl_episodes as evaluate
-from reproduce.runs import ConfigError
+from reproduce.kerasrl.agent import TRUNCATED, FastDQNAgent, TruncationProcessor, experience_arrays
+from reproduce.kerasrl.builders import build_agent, build_policy
+from reproduce.kerasrl.config import DQNConfig, PolicyConfig
+from reproduce.kerasrl.run import seed_everything
 
 
 def test_builders_make_real_keras_rl_objects_with_the_configured_arguments():
@@ -314,8 +314,8 @@ def test_tuned_agent_resumed_from_a_checkpoint_continues_bit_identically(tmp_pat
     import dataclasses
     import shutil
 
-    from reproduce.dqn.run import train_and_evaluate
     from reproduce.experiments.cartpole_dqn_tuned import Config
+    from reproduce.kerasrl.run import train_and_evaluate
 
     config = dataclasses.replace(Config(), steps=2000, checkpoint_every=1000, check_every=0, eval_episodes=1)
     full, part = tmp_path / "full", tmp_path / "part"

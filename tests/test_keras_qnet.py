@@ -10,8 +10,8 @@ from gymnasium.utils import seeding
 
 from callbacks.monitor import load_rewards
 from reproduce import cli as reproduce_cli
-from reproduce import keras_qnet as kq
 from reproduce.envs import q_star
+from reproduce.originals import keras_qnet as kq
 
 
 def test_architecture_and_compile_settings_are_the_published_ones():

@@ -4,8 +4,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from reproduce.errors import ConfigError
 from reproduce.evaluation import random_returns
-from reproduce.runs import ConfigError
 from reproduce.tabular import linear
 
 SMALL = {"n_components": 100, "scaler_samples": 2000}

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from reproduce import qlearning4k as q4k
 from reproduce.envs import CatchEnv, catch_states, solve_catch
-from reproduce.runs import ConfigError
+from reproduce.errors import ConfigError
+from reproduce.originals import qlearning4k as q4k
 
 SHORT = q4k.Config(nb_epoch=20)  # the README's settings; eps falls 1.0 -> 0.01 over 11 epochs
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from rl.memory import SequentialMemory
 
-from reproduce.dqn.agent import TRUNCATED, experience_arrays
-from reproduce.dqn.replay import ReplayMirror
+from reproduce.kerasrl.agent import TRUNCATED, experience_arrays
+from reproduce.kerasrl.replay import ReplayMirror
 
 
 def _fill(memory, mirror, steps, rng, shape=(4,)):

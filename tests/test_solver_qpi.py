@@ -5,7 +5,7 @@ import pytest
 
 from reproduce.envs import eps_greedy_probs, q_pi, q_star, solve
 from reproduce.envs.solver import transition_model
-from reproduce.runs import ConfigError
+from reproduce.errors import ConfigError
 
 
 def test_greedy_optimal_policy_has_q_star():

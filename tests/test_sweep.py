@@ -6,7 +6,7 @@ import sys
 import pandas as pd
 import pytest
 
-from reproduce.runs import ConfigError
+from reproduce.errors import ConfigError
 from reproduce.sweep import Job, LocalExecutor, RayExecutor, make_executor, run_job, sweep
 
 ARGS = ("--rounds", "3", "--episodes", "5")

@@ -12,7 +12,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from reproduce.runs import ConfigError
+from reproduce.errors import ConfigError
 
 LEFT = 0
 STAY = 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reproduce.envs.nchain import BACKWARD, FORWARD
-from reproduce.runs import ConfigError
+from reproduce.errors import ConfigError
 
 
 @dataclass(frozen=True)

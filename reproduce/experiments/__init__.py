@@ -1,7 +1,8 @@
 """The experiment registry: ``reproduce run NAME`` looks names up here.
 
-An experiment is one :class:`Experiment`, declared as ``EXPERIMENT`` in its own module; adding
-one means that module and one line in ``REGISTRY``. Modules are imported on lookup and import
+An experiment is one :class:`reproduce.contract.Experiment`, declared as ``EXPERIMENT`` in its own
+module; adding one means that module, one line in ``REGISTRY`` and its entries in
+:mod:`reproduce.suite`. Modules are imported on lookup and import
 nothing heavy at module level (TensorFlow, pandas), so ``reproduce list`` and ``--help`` answer
 at once. Every run writes a run directory whose files :class:`reproduce.runs.RunDir` names.
 """
@@ -10,12 +11,8 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-from reproduce.runs import ConfigError
+from reproduce.errors import ConfigError
 
 REGISTRY: dict[str, str] = {
     "nchain-tabular": "reproduce.experiments.nchain_tabular",
@@ -40,55 +37,7 @@ REGISTRY: dict[str, str] = {
 OPTIONAL = {"sb3-zoo-dqn"}  # not in `reproduce all`: their dependencies are extras
 
 
-@dataclass(frozen=True)
-class Report:
-    """What an experiment gives the report.
-
-    ``agent`` labels its rows; ``rows(run) -> [dict]`` overrides the default one row per run
-    (the summary's headline numbers); ``published(runs) -> [dict]`` compares its runs with
-    the numbers the original published (see :mod:`reproduce.report.published`).
-    """
-
-    agent: str
-    rows: Callable[[Any], list[dict]] | None = None
-    published: Callable[[list], list[dict]] | None = None
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """One experiment: its name, options (``config``, a dataclass of :mod:`reproduce.options` fields)
-    and what it can do.
-
-    ``run(config, run_dir) -> dict`` trains and evaluates, writing the run directory, and returns
-    the few numbers the CLI prints. Optional: ``resume(run_dir) -> dict`` continues a run from its
-    newest good checkpoint; ``load_agent(config_dict)`` and ``make_env(config_dict)`` rebuild a
-    checkpointed agent and its env for ``reproduce evaluate``; ``check(config)`` validates what
-    spans several options (each option checks itself); ``differences`` lists, for the report,
-    every way the run differs from the original it reproduces.
-    """
-
-    name: str
-    summary: str
-    config: type
-    run: Callable[[Any, Path], dict]
-    report: Report
-    resume: Callable[[Path], dict] | None = None
-    load_agent: Callable[[dict], Any] | None = None
-    make_env: Callable[[dict], Any] | None = None
-    check: Callable[[Any], None] | None = None
-    differences: tuple[str, ...] = field(default=())
-
-    def validate(self, config):
-        """Every option's own check, then the experiment's; returns ``config``."""
-        from reproduce import options
-
-        options.validate(config)
-        if self.check is not None:
-            self.check(config)
-        return config
-
-
-def get(name: str) -> Experiment:
+def get(name: str):
     """The experiment called ``name``; an unknown name suggests the closest one."""
     if name not in REGISTRY:
         close = difflib.get_close_matches(str(name), REGISTRY, n=1)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reproduce.dqn.config import RunConfig
-from reproduce.dqn.experiment import dqn_experiment
+from reproduce.kerasrl.config import RunConfig
+from reproduce.kerasrl.experiment import dqn_experiment
 from reproduce.options import POSITIVE, option
 
 
@@ -19,7 +19,7 @@ class Config(RunConfig):
 
 
 def build(config, env, processor=None):
-    from reproduce.examples import cem_cartpole
+    from reproduce.kerasrl.examples import cem_cartpole
 
     return cem_cartpole(config, env, processor)
 

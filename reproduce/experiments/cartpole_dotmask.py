@@ -1,9 +1,9 @@
 """``cartpole-dotmask``: the Dot-masked CartPole-v0 DQN notebook (seed 003), faithful and fast.
 
 The notebook's two-model Keras network (Dense(4, relu) x 2, a Dot mask with the one-hot action),
-``rmsprop``, its replay, schedule and every quirk, run by :func:`reproduce.dotmask.train_fast`
+``rmsprop``, its replay, schedule and every quirk, run by :func:`reproduce.originals.dotmask.train_fast`
 (one XLA graph per 5,000-step chunk, replaying exactly the random draws of the notebook's loop,
-:func:`reproduce.dotmask.train_reference`, tested). Writes the notebook's log (``up_time.csv``),
+:func:`reproduce.originals.dotmask.train_reference`, tested). Writes the notebook's log (``up_time.csv``),
 the per-episode Monitor CSV, the greedy demo episode and 100 greedy test episodes.
 ``--no-quirks`` handles resets, counts every step and samples only what is stored.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from reproduce.experiments import Experiment, Report
+from reproduce.contract import Experiment, Report
 from reproduce.options import POSITIVE, option
 from reproduce.runs import RunDir
 
@@ -37,8 +37,8 @@ def run(config: Config, run_dir) -> dict:
     import pandas as pd
 
     from callbacks.monitor import MonitorWriter
-    from reproduce import dotmask
     from reproduce.evaluation import eval_seed
+    from reproduce.originals import dotmask
     from reproduce.runs import write_csv, write_json
     from reproduce.stats import mean_ci
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reproduce.dqn.config import DQNConfig, DQNRunConfig, PolicyConfig
-from reproduce.dqn.experiment import dqn_experiment
+from reproduce.kerasrl.config import DQNConfig, DQNRunConfig, PolicyConfig
+from reproduce.kerasrl.experiment import dqn_experiment
 from reproduce.options import ENV_ID, POSITIVE, nested, option
 
 NOTEBOOK_DQN = DQNConfig(

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reproduce.dqn.config import DQNConfig, DQNRunConfig, PolicyConfig
-from reproduce.dqn.experiment import dqn_experiment
+from reproduce.kerasrl.config import DQNConfig, DQNRunConfig, PolicyConfig
+from reproduce.kerasrl.experiment import dqn_experiment
 from reproduce.options import nested
 
 TUNED = DQNConfig(  # bench/cartpole_dqn_search.py candidate "r5-64-ddqn"

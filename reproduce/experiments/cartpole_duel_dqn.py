@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reproduce.dqn.config import DQNConfig, DQNRunConfig
-from reproduce.dqn.experiment import dqn_experiment
 from reproduce.experiments.cartpole_dqn import KERAS_RL_EXAMPLE
+from reproduce.kerasrl.config import DQNConfig, DQNRunConfig
+from reproduce.kerasrl.experiment import dqn_experiment
 from reproduce.options import nested
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from reproduce.experiments import Experiment, Report
+from reproduce.contract import Experiment, Report
 from reproduce.options import POSITIVE, option
 from reproduce.runs import RunDir
 

@@ -2,8 +2,9 @@
 
 ``Flatten -> Dense(100, relu) -> Dense(100, relu) -> Dense(3)``, ``sgd(lr=.2)`` at the rate
 written, ``mse``, the library's defaults (memory 1000, 1000 epochs, batch 50, gamma 0.9, epsilon
-1.0 -> 0.1 over the first half) and its quirks, run by :func:`reproduce.qlearning4k.train_fast`
-without XLA (bit-identical to the readable reference loop, :func:`~reproduce.qlearning4k.train_reference`,
+1.0 -> 0.1 over the first half) and its quirks, run by :func:`reproduce.originals.qlearning4k.train_fast`
+without XLA (bit-identical to the readable reference loop,
+:func:`~reproduce.originals.qlearning4k.train_reference`,
 tested). Writes the README's per-epoch log (``win_counts.csv``), ``play`` accuracy over greedy
 games (``eval.csv``), the exact greedy win rate over all 63 starts and max |Q - Q*|.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from reproduce.experiments import Experiment, Report
+from reproduce.contract import Experiment, Report
 from reproduce.options import POSITIVE, Check, option
 from reproduce.runs import RunDir
 
@@ -35,9 +36,9 @@ class Config:
 def run(config: Config, run_dir) -> dict:
     import pandas as pd
 
-    from reproduce import qlearning4k
     from reproduce.envs import CATCH_ID
     from reproduce.evaluation import eval_seed
+    from reproduce.originals import qlearning4k
     from reproduce.runs import write_csv, write_json
     from reproduce.stats import wilson_ci
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reproduce.dqn.config import DQNConfig, DQNRunConfig, PolicyConfig
-from reproduce.dqn.experiment import dqn_experiment
+from reproduce.errors import ConfigError
+from reproduce.kerasrl.config import DQNConfig, DQNRunConfig, PolicyConfig
+from reproduce.kerasrl.experiment import dqn_experiment
 from reproduce.options import ENV_ID, POSITIVE, nested, option
-from reproduce.runs import ConfigError
 
 NCHAIN_DQN = DQNConfig(
     hidden=(32,), activation="relu", memory_limit=20_000, window_length=1,

@@ -1,7 +1,7 @@
 """``nchain-keras``: the NChain tutorial's Keras Q-network (seed 001), trained as published, fast.
 
 One-hot state -> Dense(10, sigmoid) -> Dense(2, linear), mse, Adam; 1000 episodes x 1000 steps,
-eps 0.5 x 0.999 per episode, one online update per step (:mod:`reproduce.keras_qnet` says how it
+eps 0.5 x 0.999 per episode, one online update per step (:mod:`reproduce.originals.keras_qnet` says how it
 runs in seconds and where it differs from the published loop). Writes ``episodes.csv``,
 ``q_table.csv``, ``summary.json`` (Q against the exact Q*, greedy policy and its expected return)
 and ``reward_per_step.png`` (the tutorial's figure).
@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reproduce.experiments import Experiment, Report
+from reproduce.contract import Experiment, Report
 from reproduce.options import POSITIVE, option
 from reproduce.runs import RunDir, atomic_write, write_csv, write_json
 
@@ -39,7 +39,7 @@ def run(config: Config, run_dir) -> dict:
 
     from callbacks.monitor import MonitorWriter
     from reproduce.envs import NCHAIN_ID, episode_return, policy_string, solve
-    from reproduce.keras_qnet import FastQNet, published_streams
+    from reproduce.originals.keras_qnet import FastQNet, published_streams
     from reproduce.report.published import PUBLISHED_KERAS_Q
 
     start = time.perf_counter()
@@ -114,5 +114,5 @@ EXPERIMENT = Experiment(
     NAME, "the tutorial's Keras Q-network on NChain (Dense 10 sigmoid, Adam, 1M online updates)", Config, run,
     Report("Keras Q-network (tutorial)", published=published),
     differences=("one XLA-compiled graph per episode replays exactly the published loop's random draws; "
-                 "reproduce.keras_qnet lists every difference from the published loop",),
+                 "reproduce.originals.keras_qnet lists every difference from the published loop",),
 )

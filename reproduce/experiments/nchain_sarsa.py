@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reproduce.dqn.config import RunConfig
-from reproduce.dqn.experiment import dqn_experiment
 from reproduce.experiments.nchain_dqn import against_optimum, processor, q_table
+from reproduce.kerasrl.config import RunConfig
+from reproduce.kerasrl.experiment import dqn_experiment
 from reproduce.options import ENV_ID, POSITIVE, option
 
 
@@ -34,7 +34,7 @@ class Config(RunConfig):
 
 
 def build(config, env, processor):
-    from reproduce.examples import sarsa_onehot
+    from reproduce.kerasrl.examples import sarsa_onehot
 
     return sarsa_onehot(config, env, processor)
 

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reproduce.experiments import Experiment, Report
+from reproduce.contract import Experiment, Report
 from reproduce.options import POSITIVE, option
 from reproduce.runs import RunDir, to_jsonable, write_csv, write_json
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reproduce.dqn.config import RunConfig
-from reproduce.dqn.experiment import dqn_experiment
+from reproduce.kerasrl.config import RunConfig
+from reproduce.kerasrl.experiment import dqn_experiment
 from reproduce.options import ENV_ID, POSITIVE, option
 
 
@@ -22,7 +22,7 @@ class Config(RunConfig):
 
 
 def build(config, env, processor=None):
-    from reproduce.examples import ddpg_pendulum
+    from reproduce.kerasrl.examples import ddpg_pendulum
 
     return ddpg_pendulum(config, env, processor)
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from reproduce.dqn.experiment import dqn_experiment
 from reproduce.experiments.pendulum_ddpg import Config  # the same budget: 50k steps, 10 test episodes
+from reproduce.kerasrl.experiment import dqn_experiment
 
 
 def processor(env):
-    from reproduce.examples import PendulumProcessor
+    from reproduce.kerasrl.examples import PendulumProcessor
 
     return PendulumProcessor()
 
 
 def build(config, env, processor=None):
-    from reproduce.examples import naf_pendulum
+    from reproduce.kerasrl.examples import naf_pendulum
 
     return naf_pendulum(config, env, processor)
 

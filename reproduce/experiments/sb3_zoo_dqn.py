@@ -12,9 +12,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from reproduce.experiments import Experiment, Report
+from reproduce.contract import Experiment, Report
+from reproduce.errors import ConfigError
 from reproduce.options import POSITIVE, option
-from reproduce.runs import ConfigError, RunDir
+from reproduce.runs import RunDir
 
 NAME = "sb3-zoo-dqn"
 # rl-baselines3-zoo hyperparams/dqn.yml, CartPole-v1

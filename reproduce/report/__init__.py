@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from reproduce import experiments
+from reproduce.errors import ConfigError
 from reproduce.report.collect import collect, tidy
 from reproduce.report.markdown import render_markdown
 from reproduce.report.plots import (
@@ -25,7 +26,7 @@ from reproduce.report.plots import (
     plot_win_shares,
 )
 from reproduce.report.tables import cartpole_table, nchain_table, other_table
-from reproduce.runs import ConfigError, RunDir, atomic_write, write_csv
+from reproduce.runs import RunDir, atomic_write, write_csv
 
 
 class NoRunsError(ConfigError):

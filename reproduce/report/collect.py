@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from reproduce import experiments
-from reproduce.runs import ConfigError, RunDir, read_json
+from reproduce.errors import ConfigError
+from reproduce.runs import RunDir, read_json
 
 TABLES = (RunDir.ROUNDS, RunDir.EVAL, RunDir.Q_TABLE, RunDir.Q_TABLES, RunDir.EVAL_CURVE, RunDir.UP_TIME,
           RunDir.WIN_COUNTS)

@@ -123,7 +123,7 @@ def plot_performance_profile(runs: list[Run], out: Path, env_id: str = "CartPole
 
 def plot_up_time(runs: list[Run], out: Path):
     """The Dot-mask notebook's printed curve over ours: a mean band and a one-run band; (path, caption)."""
-    from reproduce.dotmask import PUBLISHED_CURVE
+    from reproduce.originals.dotmask import PUBLISHED_CURVE
     from reproduce.stats import prediction_interval
 
     plt = _plt()

@@ -114,7 +114,7 @@ def up_time_curve(runs) -> list[dict]:
     one-run interval a t prediction interval clipped to that range. A last row says whether we
     reproduce the curve's shape: its peak at 75,000 steps and the decline after it.
     """
-    from reproduce.dotmask import PUBLISHED_CURVE
+    from reproduce.originals.dotmask import PUBLISHED_CURVE
 
     faithful = [r for r in runs if r.summary.get("quirks", True) and "up_time" in r.summary]
     if not faithful:

@@ -49,7 +49,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from reproduce.runs import ConfigError
+from reproduce.errors import ConfigError
 
 CARTPOLE_ID = "CartPole-v1"
 MOUNTAINCAR_ID = "MountainCar-v0"

@@ -16,9 +16,9 @@ from rl.agents import DQNAgent
 from rl.memory import SequentialMemory
 from rl.policy import BoltzmannQPolicy, EpsGreedyQPolicy, GreedyQPolicy, LinearAnnealedPolicy
 
-from reproduce.dqn.agent import FastDQNAgent
-from reproduce.dqn.config import POLICIES, DQNConfig, PolicyConfig
-from reproduce.runs import ConfigError
+from reproduce.errors import ConfigError
+from reproduce.kerasrl.agent import FastDQNAgent
+from reproduce.kerasrl.config import POLICIES, DQNConfig, PolicyConfig
 
 
 def check_env_id(env_id: str) -> str:

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reproduce.runs import ConfigError
+from reproduce.errors import ConfigError
 
 N_ACTIONS = 3
 LOG_FORMAT = "Epoch {:03d}/{:03d} | Loss {:.4f} | Epsilon {:.2f} | Win count {}"
@@ -147,7 +147,7 @@ def build_model(config: Config | None = None):
 
 def new_session(seed: int) -> None:
     """A fresh Keras graph and session with every random seed set (python, numpy, TF graph)."""
-    from reproduce.keras_qnet import new_session as fresh
+    from reproduce.originals.keras_qnet import new_session as fresh
 
     fresh(seed)
 

@@ -35,7 +35,7 @@ class PolicyConfig:
 
 @dataclass(frozen=True)
 class DQNConfig:
-    """Everything :func:`reproduce.dqn.builders.build_agent` needs to assemble a compiled DQNAgent."""
+    """Everything :func:`reproduce.kerasrl.builders.build_agent` needs to assemble a compiled DQNAgent."""
 
     hidden: tuple[int, ...] = (16, 16, 16)
     """Dense layer sizes after Flatten (the model ends in Dense(nb_actions, linear))"""

@@ -44,7 +44,7 @@ draws ``np.random.choice(len(D), BATCH, replace=False)``. Truncations stay termi
 Differences from the original notebook (both implementations unless stated):
 
 1. Seeding. The notebook never seeds; here ``np.random.seed(seed)`` right before its first draw, TF
-   and Python ``random`` by :func:`~reproduce.keras_qnet.new_session`, and the env by
+   and Python ``random`` by :func:`~reproduce.originals.keras_qnet.new_session`, and the env by
    ``reset(seed=seed)``.
 2. gymnasium 1.x instead of gym 0.9: ``reset() -> (obs, info)``, a 5-tuple ``step``, ``done`` is
    ``terminated or truncated``; same physics, thresholds, reset distribution and 200-step limit.
@@ -90,7 +90,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from reproduce.runs import ConfigError
+from reproduce.errors import ConfigError
 
 ENV_ID = "CartPole-v0"
 N_STATES = 4
@@ -417,7 +417,7 @@ def train_reference(seed: int, steps: int = 100_000, quirks: bool = True, initia
     """
     import gymnasium as gym
 
-    from reproduce.keras_qnet import new_session
+    from reproduce.originals.keras_qnet import new_session
 
     s = _settings(steps, quirks, settings)
     new_session(seed)
@@ -563,7 +563,7 @@ class FastDotMask:
     def __init__(self, seed: int, settings: Settings, initial_weights=None, jit: bool = True):
         import tensorflow as tf
 
-        from reproduce.keras_qnet import new_session
+        from reproduce.originals.keras_qnet import new_session
 
         s = self.settings = settings
         new_session(seed)

@@ -20,11 +20,12 @@ import tensorflow as tf
 import threadpoolctl
 
 from reproduce.adapters import KerasRLEnv
-from reproduce.dqn.builders import build_agent, validate
-from reproduce.dqn.config import DQNRunConfig, RunConfig, config_from_dict
-from reproduce.dqn.training import Progress, SolveCheck
+from reproduce.errors import ConfigError
 from reproduce.evaluation import eval_seed, keras_rl_episodes
-from reproduce.runs import ConfigError, RunDir, to_jsonable, write_csv, write_json
+from reproduce.kerasrl.builders import build_agent, validate
+from reproduce.kerasrl.config import DQNRunConfig, RunConfig, config_from_dict
+from reproduce.kerasrl.training import Progress, SolveCheck
+from reproduce.runs import RunDir, to_jsonable, write_csv, write_json
 from reproduce.stats import mean_ci
 
 # tf-keras's graph-mode train function and keras-rl's tiny warm-up phase warn on every run.

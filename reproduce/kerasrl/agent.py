@@ -5,7 +5,7 @@ gradient step; in graph mode each call re-validates its inputs and costs far mor
 tiny network itself. This subclass computes exactly the same update (same memory, policies,
 compiled ``trainable_model``, Huber loss, mask, soft target updates inside the optimizer),
 but through direct session calls, with the target computation vectorized and the replay batch
-drawn through :class:`~reproduce.dqn.replay.ReplayMirror` (the batch ``memory.sample`` would
+drawn through :class:`~reproduce.kerasrl.replay.ReplayMirror` (the batch ``memory.sample`` would
 return, without its per-element deque reads).
 
 Truncation-aware mode: keras-rl2's ``fit`` reports a time-limit truncation as ``done`` like
@@ -35,7 +35,7 @@ import tensorflow as tf
 from rl.agents import DQNAgent
 from rl.core import Processor
 
-from reproduce.dqn.replay import ReplayMirror
+from reproduce.kerasrl.replay import ReplayMirror
 
 TERMINATED = 1
 TRUNCATED = 2
