@@ -1,4 +1,4 @@
-"""Environments: NChain-v0 and Catch-v0 (registered with gymnasium on import) and their exact solvers."""
+"""Environments: NChain-v0, Catch-v0 and Snake-v0 (registered with gymnasium on import) and exact solvers."""
 
 import gymnasium as gym
 
@@ -12,6 +12,7 @@ from reproduce.envs.catch_solver import (
     solve_catch,
 )
 from reproduce.envs.nchain import BACKWARD, FORWARD, NChainEnv
+from reproduce.envs.snake import SnakeEnv
 from reproduce.envs.solver import (
     NChainSolution,
     episode_return,
@@ -19,7 +20,7 @@ from reproduce.envs.solver import (
     policy_string,
     q_pi,
     q_star,
-    solve,
+    solve_nchain,
 )
 
 NCHAIN_ID = "NChain-v0"
@@ -34,10 +35,15 @@ CATCH_ID = "Catch-v0"
 if CATCH_ID not in gym.registry:  # episodes end after grid_size - 1 steps: no time limit
     gym.register(id=CATCH_ID, entry_point="reproduce.envs.catch:CatchEnv")
 
+SNAKE_ID = "Snake-v0"
+if SNAKE_ID not in gym.registry:  # no time limit, as upstream: cap evaluations with max_episode_steps
+    gym.register(id=SNAKE_ID, entry_point="reproduce.envs.snake:SnakeEnv")
+
 __all__ = [
     "BACKWARD", "FORWARD", "NCHAIN_ID", "NChainEnv", "NChainSolution",
-    "episode_return", "policy_string", "q_star", "solve",
+    "episode_return", "policy_string", "q_star", "solve_nchain",
     "eps_greedy_probs", "q_pi",
     "CATCH_ID", "LEFT", "RIGHT", "STAY", "CatchEnv", "CatchSolution", "catch_observations",
     "catch_starts", "catch_states", "greedy_win_rate", "solve_catch",
+    "SNAKE_ID", "SnakeEnv",
 ]

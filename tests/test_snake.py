@@ -1,0 +1,122 @@
+"""Snake-v0 (Qlearning4k's game): the env checker, then each rule on a placed board."""
+
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from reproduce.envs import SNAKE_ID, SnakeEnv
+from reproduce.envs.snake import DOWN, IDLE, LEFT, RIGHT, UP
+from reproduce.errors import ConfigError
+
+
+def test_check_env_is_clean_and_same_seed_same_rollout():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(gym.make(SNAKE_ID).unwrapped)
+    assert [str(w.message) for w in caught] == []
+    runs = []
+    for _ in range(2):
+        env, frames = gym.make(SNAKE_ID), []
+        env.action_space.seed(4)
+        obs, _ = env.reset(seed=4)
+        for _ in range(200):
+            obs, r, term, _, _ = env.step(env.action_space.sample())
+            frames.append((obs.copy(), r))
+            if term:
+                obs, _ = env.reset()
+        runs.append(frames)
+    assert all(np.array_equal(a[0], b[0]) and a[1] == b[1] for a, b in zip(*runs))
+
+
+def test_start_is_upstreams_length_three_snake_in_the_middle_column():
+    starts = set()
+    for seed in range(40):
+        env = SnakeEnv()
+        obs, info = env.reset(seed=seed)
+        starts.add((tuple(env.snake), env.direction))
+        assert info == {"length": 3, "fruit_eaten": 0, "won": False}
+        assert obs[0].tolist() == [1.0] * 10 and obs[:, 0].tolist() == [1.0] * 10  # walls
+        assert (obs == 0.5).sum() == 1 and env.fruit not in env.snake
+        assert 1 <= min(env.fruit) <= max(env.fruit) <= 8
+        assert (obs[1:-1, 1:-1] == 1).sum() == 3
+    assert starts == {(((3, 5), (4, 5), (5, 5)), LEFT), (((5, 5), (4, 5), (3, 5)), RIGHT)}
+
+
+def placed(snake, direction, fruit=(8, 8)):
+    env = SnakeEnv()
+    env.reset(seed=0, options={"snake": snake, "direction": direction, "fruit": fruit})
+    return env
+
+
+@pytest.mark.parametrize("action, head", [(LEFT, (3, 5)), (IDLE, (3, 5)), (RIGHT, (3, 5)),  # reversal: keep
+                                          (UP, (4, 4)), (DOWN, (4, 6))])
+def test_idle_and_reversal_keep_the_direction(action, head):
+    env = placed([(4, 5), (5, 5), (6, 5)], LEFT)
+    obs, r, term, trunc, _ = env.step(action)
+    assert env.snake == [head, (4, 5), (5, 5)] and (r, term, trunc) == (0.0, False, False)
+    assert env.direction == (LEFT if action in (LEFT, IDLE, RIGHT) else action)
+
+
+def test_a_reversal_is_judged_against_the_last_real_direction():
+    env = placed([(4, 5), (5, 5), (6, 5)], LEFT)
+    env.step(UP)
+    env.step(IDLE)
+    env.step(DOWN)  # opposite of UP: still UP
+    assert env.snake[0] == (4, 2) and env.direction == UP
+
+
+def test_eating_grows_beyond_the_tail_and_rewards_the_new_length():
+    env = placed([(4, 5), (5, 5), (6, 5)], LEFT, fruit=(3, 5))
+    obs, r, term, _, info = env.step(IDLE)
+    assert env.snake == [(3, 5), (4, 5), (5, 5), (6, 5)]
+    assert (r, term) == (4.0, False) and info == {"length": 4, "fruit_eaten": 1, "won": True}
+    assert env.fruit not in env.snake and obs[env.fruit] == 0.5
+
+
+@pytest.mark.parametrize("snake, direction", [
+    ([(1, 5), (2, 5), (3, 5)], LEFT),  # head into the top wall
+    ([(4, 8), (4, 7), (4, 6)], DOWN),  # head into the right wall
+    ([(5, 4), (5, 5), (4, 5), (4, 4), (4, 3)], UP),  # turning left bites (4, 4), not the tail
+])
+def test_death_is_minus_one(snake, direction):
+    env = placed(snake, direction)
+    _, r, term, _, info = env.step(LEFT if len(snake) == 5 else IDLE)
+    assert (r, term) == (-1.0, True) and info["won"] == (len(snake) > 3)  # is_won: longer than at start
+
+
+def test_the_head_may_enter_the_cell_the_tail_leaves():
+    env = placed([(4, 4), (4, 5), (5, 5), (5, 4)], UP)
+    _, r, term, _, _ = env.step(RIGHT)  # head -> (5, 4), the tail's cell, vacated this step
+    assert (r, term) == (0.0, False) and env.snake == [(5, 4), (4, 4), (4, 5), (5, 5)]
+
+
+def test_growing_the_tail_into_the_wall_ends_the_game_with_the_eating_reward():
+    env = placed([(2, 2), (2, 3), (2, 4)], UP, fruit=(2, 1))
+    _, r, term, _, info = env.step(IDLE)
+    assert env.snake == [(2, 1), (2, 2), (2, 3), (2, 4)] and (r, term) == (4.0, False)  # straight: inward
+    env = placed([(2, 6), (2, 7), (2, 8), (3, 8)], UP, fruit=(2, 5))  # bent tail: grows on past (2, 8)
+    _, r, term, _, info = env.step(IDLE)
+    assert env.snake[-1] == (2, 9) and (r, term) == (5.0, True) and info["won"]  # tail on the wall
+
+
+def test_eval_step_cap_comes_from_gym_make_only():
+    assert gym.spec(SNAKE_ID).max_episode_steps is None
+    env = gym.make(SNAKE_ID, max_episode_steps=7)
+    env.reset(seed=1, options={"snake": [(4, 4), (4, 5), (5, 5), (5, 4)], "direction": UP, "fruit": (8, 8)})
+    circle = [RIGHT, DOWN, LEFT, UP]  # (4,4) -> (5,4) -> (5,5) -> (4,5) -> (4,4): chases its tail forever
+    for t in range(7):
+        _, r, term, trunc, _ = env.step(circle[t % 4])
+        assert r == 0.0 and not term
+    assert trunc
+
+
+def test_bad_arguments_are_one_line_config_errors():
+    with pytest.raises(ConfigError, match="grid_size must be an integer >= 6"):
+        SnakeEnv(grid_size=4)
+    with pytest.raises(ConfigError, match="action must be an integer in 0..4"):
+        env = SnakeEnv()
+        env.reset(seed=0)
+        env.step(5)
