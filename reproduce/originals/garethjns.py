@@ -29,17 +29,6 @@ EVAL_ENV_ID = "CartPole-v1"  # the same physics capped at 500 steps: the task tr
 MAX_EPISODE_STEPS = 500
 GAMMA = 0.99
 ADAM_EPSILON = 1e-7  # tf-keras's Adam default
-REPO = "https://github.com/garethjns/reinforcement-learning-keras"
-
-
-def source(path: str, commit: str = "19c5fc2"):
-    """The contract's :class:`~reproduce.contract.Source` for a file of the repository at ``commit``."""
-    from reproduce.contract import Source
-
-    return Source(f"reinforcement-learning-keras, {path} (commit {commit})", "Gareth Jones",
-                  f"{REPO}/blob/{commit}/{path}")
-
-
 def make_env():
     """``CartPole-v0`` without its time limit, as ``AgentBase._set_env`` leaves it."""
     import gymnasium as gym
