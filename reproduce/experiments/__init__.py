@@ -32,6 +32,9 @@ REGISTRY: dict[str, str] = {
     "cartpole-dotmask-kerasrl": "reproduce.experiments.cartpole_dotmask_kerasrl",
     "catch-qlearning4k": "reproduce.experiments.catch_qlearning4k",
     "catch-dqn": "reproduce.experiments.catch_dqn",
+    "cartpole-reinforce": "reproduce.experiments.cartpole_reinforce",
+    "cartpole-gj-dqn": "reproduce.experiments.cartpole_gj_dqn",
+    "cartpole-gj-dueling": "reproduce.experiments.cartpole_gj_dueling",
     "sb3-zoo-dqn": "reproduce.experiments.sb3_zoo_dqn",  # the reference; needs the bench extra
 }
 OPTIONAL = {"sb3-zoo-dqn"}  # not in `reproduce all`: their dependencies are extras
