@@ -120,3 +120,95 @@ def test_bad_arguments_are_one_line_config_errors():
         env = SnakeEnv()
         env.reset(seed=0)
         env.step(5)
+
+
+# Qlearning4k's examples/test_snake.py: the agent on this env.
+
+from reproduce.originals import qlearning4k_snake as q4k  # noqa: E402
+
+SHORT = q4k.Config(nb_epoch=24, memory_size=100)  # epsilon 1 -> 0.1 over 12 epochs; the FIFO drops from 100
+
+
+@pytest.fixture(scope="module")
+def short_runs():
+    return q4k.train_reference(seed=3, config=SHORT), q4k.train_fast(seed=3, config=SHORT)
+
+
+def test_network_and_compile_are_the_examples_channels_last():
+    import tensorflow as tf
+
+    q4k.new_session(0)
+    model = q4k.build_model()
+    assert model.input_shape == (None, 10, 10, 4) and model.output_shape == (None, 5)
+    assert [type(x).__name__ for x in model.layers] == ["Conv2D", "Conv2D", "Flatten", "Dense", "Dense"]
+    sizes = [getattr(x, "filters", None) or getattr(x, "units", None) for x in model.layers]
+    assert sizes == [16, 32, None, 256, 5]
+    assert [x.kernel_size for x in model.layers[:2]] == [(3, 3), (3, 3)]
+    assert model.count_params() == (9 * 4 + 1) * 16 + (9 * 16 + 1) * 32 + (6 * 6 * 32 + 1) * 256 + 257 * 5
+    assert model.loss == "MSE" and type(model.optimizer) is tf.keras.optimizers.legacy.RMSprop
+    config = model.optimizer.get_config()
+    assert (config["learning_rate"], config["rho"], config["epsilon"], config["momentum"]) == \
+        pytest.approx((0.001, 0.9, 1e-8, 0.0))
+
+
+def test_frame_memory_samples_upstreams_fifo_positions():
+    import random
+
+    for size in (-1, 70):
+        memory = q4k.FrameMemory(size, 4, 10, random.Random(5))
+        sampler = random.Random(5)
+        for t in range(150):
+            f = memory.add_frame(np.full((10, 10), t % 3 / 2))
+            memory.remember([f] * 4, t % 5, float(t), [f] * 4, False)
+            n = t + 1 if size == -1 else min(t + 1, size)
+            batch = memory.sample(64)
+            if n < 64:
+                assert batch is None
+                continue
+            picked = [t + 1 - n + j for j in sampler.sample(range(n), 64)]  # what upstream's list holds
+            assert batch[2][:, 0].tolist() == [float(p) for p in picked]
+            assert batch[0].shape == (64, 10, 10, 4)
+            assert np.all(batch[0][:, 0, 0, 0] == np.array(picked) % 3 / 2)
+
+
+def test_fast_path_equals_the_reference_loop(short_runs):
+    ref, fast = short_runs
+    assert fast.actions.tolist() == ref.actions.tolist() and fast.rewards.tolist() == ref.rewards.tolist()
+    assert fast.steps.tolist() == ref.steps.tolist() and fast.fruit.tolist() == ref.fruit.tolist()
+    np.testing.assert_allclose(fast.loss, ref.loss, rtol=1e-5, atol=1e-7)
+    for got, want in zip(fast.weights, ref.weights):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    assert ref.steps.sum() > 150 and ref.loss[-1] > 0 and ref.fruit.sum() >= 1  # trained, ate, evicted
+    assert ref.log_lines()[0] == "Epoch 001/024 | Loss 0.0000 | Epsilon 0.93 | Win count 0"  # 1 - 0.9 / 12
+    assert np.all(ref.length == 3 + ref.fruit) and np.all(ref.won == (ref.fruit > 0))
+
+
+def test_play_caps_a_circling_snake_and_counts_deaths():
+    from reproduce.envs.snake import DOWN, IDLE, LEFT, RIGHT, UP
+
+    turns = iter([UP, RIGHT, DOWN, LEFT] * 100)  # seed 1 starts heading left: a 2 x 2 circle, forever
+
+    def circle(states):
+        return np.eye(5)[[next(turns)]]
+
+    out = q4k.play(circle, games=1, seed=1, max_steps=50)
+    assert (out["steps"][0], out["died"][0], out["fruit"][0], out["return"][0]) == (50, 0, 0, 0.0)
+    straight = q4k.play(lambda s: np.tile(np.eye(5)[IDLE], (len(s), 1)), games=10, seed=0, max_steps=50)
+    assert np.all(straight["died"] == 1) and set(straight["steps"][straight["fruit"] == 0]) <= {3, 4}
+    assert np.all(straight["length"] == 3 + straight["fruit"])
+
+
+def test_experiment_run_writes_the_games_statistics(tmp_path):
+    import pandas as pd
+
+    from reproduce import experiments
+    from reproduce.runs import read_json
+
+    exp = experiments.get("snake-qlearning4k")
+    config = exp.validate(exp.config(epochs=6, games=4, max_steps=30, seed=2))
+    exp.run(config, tmp_path / "run")
+    summary = read_json(tmp_path / "run" / "summary.json")
+    log = pd.read_csv(tmp_path / "run" / "epochs.csv")
+    assert summary["env_steps"] == log.steps.sum() and len(log) == 6
+    assert summary["play_length"] == pytest.approx(3 + summary["play_fruit"])
+    assert summary["random_died"] + summary["random_steps"] > 0 and summary["eval_episodes"] == 4

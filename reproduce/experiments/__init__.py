@@ -32,6 +32,7 @@ REGISTRY: dict[str, str] = {
     "cartpole-dotmask-kerasrl": "reproduce.experiments.cartpole_dotmask_kerasrl",
     "catch-qlearning4k": "reproduce.experiments.catch_qlearning4k",
     "catch-dqn": "reproduce.experiments.catch_dqn",
+    "snake-qlearning4k": "reproduce.experiments.snake_qlearning4k",
     "cartpole-reinforce": "reproduce.experiments.cartpole_reinforce",
     "cartpole-gj-dqn": "reproduce.experiments.cartpole_gj_dqn",
     "cartpole-gj-dueling": "reproduce.experiments.cartpole_gj_dueling",

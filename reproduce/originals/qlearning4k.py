@@ -325,6 +325,36 @@ def _canvas(tf, g, row, col, basket):
     return tf.reshape(tf.maximum(fruit, tf.gather(basket_rows.reshape(g, g * g), basket)), [-1, 1, g, g])
 
 
+def replay_update(model, loss_fn, s, a, r, s_prime, over, gamma: float, scale=None, reuse_forward=False):
+    """In-graph ``get_batch`` + ``train_on_batch`` on a sampled batch: targets from ONE forward pass
+    over ``[S; S']`` (float32, as upstream's batch function), then the compiled loss on a fresh forward
+    pass over ``S`` and the model's optimizer step (gradients times ``scale``, when given: 0 skips it
+    exactly). ``r`` and ``over`` are ``(B, 1)`` float32. Returns ``(update op, loss)``.
+
+    ``reuse_forward``: the targets' ``Q(S)`` is the training pass's own (the same weights, so the same
+    values up to rounding) and ``Q(S')`` a pass of its own: one forward pass over ``S`` fewer."""
+    import tensorflow as tf
+
+    b_n = a.shape[0]  # static: the batch size
+    variables = model.trainable_weights
+    delta = tf.one_hot(a, model.output_shape[-1])
+    with tf.GradientTape() as tape:
+        if reuse_forward:
+            q_s = model(s, training=True)
+            y = tf.concat([q_s, model(s_prime)], 0)
+        else:
+            y = model(tf.concat([s, s_prime], 0))  # the batch function's one forward pass
+        q_sa = tf.reduce_max(y[b_n:], axis=1, keepdims=True)
+        targets = tf.stop_gradient((1 - delta) * y[:b_n] + delta * (r + gamma * (1 - over) * q_sa))
+        if not reuse_forward:
+            q_s = model(s, training=True)
+        loss = tf.reduce_mean(loss_fn(targets, q_s))  # train_on_batch
+    grads = tape.gradient(loss, variables)
+    if scale is not None:
+        grads = [scale * grad for grad in grads]
+    return model.optimizer.apply_gradients(zip(grads, variables)), loss
+
+
 class FastCatch:
     """The README's model trained by one ``tf.while_loop`` over every step (XLA-compiled unless
     ``jit=False``, which is bit-identical to the reference loop)."""
@@ -369,16 +399,10 @@ class FastCatch:
             s = _canvas(tf, g, batch[:, 0], batch[:, 1], batch[:, 2])
             s_prime = _canvas(tf, g, batch[:, 0] + 1, batch[:, 1], batch[:, 4])
             over = tf.cast(tf.equal(batch[:, 0] + 1, g - 1), tf.float32)[:, None]
-            delta = tf.one_hot(batch[:, 3], N_ACTIONS)
             r_b = tf.cast(batch[:, 5], tf.float32)[:, None]
-            y = model(tf.concat([s, s_prime], 0))  # the batch function's one forward pass
-            q_sa = tf.reduce_max(y[b_n:], axis=1, keepdims=True)
-            targets = tf.stop_gradient((1 - delta) * y[:b_n] + delta * (r_b + gamma * (1 - over) * q_sa))
-            with tf.GradientTape() as tape:
-                loss = tf.reduce_mean(loss_fn(targets, model(s, training=True)))  # train_on_batch
             on = tf.cast(self._train[e, k], tf.float32)
-            grads = [on * grad for grad in tape.gradient(loss, variables)]
-            with tf.control_dependencies([optimizer.apply_gradients(zip(grads, variables))]):
+            update, loss = replay_update(model, loss_fn, s, batch[:, 3], r_b, s_prime, over, gamma, on)
+            with tf.control_dependencies([update]):
                 return (t + 1, tf.identity(row2), col, tf.identity(basket2), memory,
                         actions.write(t, a), rewards.write(t, r), losses.write(t, on * loss))
 
