@@ -25,6 +25,7 @@ FULL = [
     ("cartpole-dotmask-kerasrl", "", 5, ()),
     ("nchain-keras", "", 5, ()),
     ("catch-dqn", "", 5, ()),
+    ("snake-qlearning4k", "", 2, ("--epochs", "500")),
     ("cartpole-dqn-tuned", "", 10, ()),
     ("cartpole-dotmask", "", 5, ()),
     ("cartpole-dotmask", "no-quirks", 5, ("--no-quirks",)),
@@ -58,6 +59,7 @@ QUICK = [
     ("cartpole-gj-dqn", "", 1, ("--episodes", "10", "--eval-episodes", "5")),
     ("cartpole-gj-dueling", "", 1, ("--episodes", "10", "--eval-episodes", "5")),
     ("catch-dqn", "", 1, ("--steps", "450", "--eval-episodes", "5")),
+    ("snake-qlearning4k", "", 1, ("--epochs", "20", "--games", "5", "--max-steps", "100")),
     ("cartpole-duel-dqn", "", 1, ("--steps", "500", "--eval-episodes", "5")),
     ("cartpole-dotmask-kerasrl", "", 1, ("--steps", "500", "--eval-episodes", "5")),
 ]

@@ -131,7 +131,8 @@ EXPERIMENT = Experiment(
         "float64s), so memory_size=-1 stays affordable; --memory-size bounds it (FIFO) if wanted",
         "play: 100 games (upstream: 10) with a step cap (upstream loops forever when the snake circles), "
         "no PNG frames; the fruit on a full board stays off-board instead of looping forever",
-        "`reproduce all` trains 1,000 epochs (epsilon 1 -> 0.1 over the first 500) instead of 10,000: the "
-        "full run is `reproduce run snake-qlearning4k` (see the README for its cost)",
+        "`reproduce all` trains 500 epochs (epsilon 1 -> 0.1 over the first 250) instead of 10,000, about "
+        "75 process-seconds a seed; the full run is `reproduce run snake-qlearning4k` (about 6 ms of process "
+        "time per env step, bench/results/snake.txt)",
     ),
 )
