@@ -118,8 +118,8 @@ def one(job):
 
     with tempfile.TemporaryDirectory() as tmp:  # errors come back as text (TF errors do not pickle)
         try:
-            _, summary = train_and_evaluate("cartpole-dqn-search", config_for(name, seed, steps),
-                                            Path(tmp) / "run", verbose=False)
+            summary = train_and_evaluate("cartpole-dqn-search", config_for(name, seed, steps),
+                                         Path(tmp) / "run", verbose=False)[1].summary
         except Exception as exc:  # noqa: BLE001
             raise RuntimeError(f"{name} seed {seed}: {type(exc).__name__}: {exc}") from None
     return {"candidate": name, "seed": seed, **{k: summary[k] for k in (

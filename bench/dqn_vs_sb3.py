@@ -1277,6 +1277,7 @@ def ablation_job(job):
             **{k: summary.get(k) for k in ("solved", "steps_to_solve", "eval_mean", "wall_time_s")},
         }
     from reproduce.kerasrl.builders import build_agent
+    from reproduce.kerasrl.experiment import Hooks
     from reproduce.kerasrl.run import train_and_evaluate
 
     def build(config, env, processor):
@@ -1290,9 +1291,11 @@ def ablation_job(job):
         return apply_ablation(agent, name)
 
     with tempfile.TemporaryDirectory() as tmp:
-        _, summary = train_and_evaluate(
-            "dqn-vs-sb3-ablation", keras_config(seed, steps), Path(tmp) / "run", verbose=False, build=build
+        _, run = train_and_evaluate(
+            "dqn-vs-sb3-ablation", keras_config(seed, steps), Path(tmp) / "run", Hooks(build=build),
+            verbose=False,
         )
+        summary = run.summary
     return {
         "ablation": name,
         "seed": seed,

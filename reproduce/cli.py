@@ -209,9 +209,9 @@ def _doctor() -> int:
 
 
 def _evaluate(args) -> int:
-    from reproduce import evaluate
+    from reproduce import evaluate_command
 
-    return evaluate.main(args.path, episodes=args.episodes, seed=args.seed)
+    return evaluate_command.main(args.path, episodes=args.episodes, seed=args.seed)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -56,3 +56,25 @@ def curve_rows(name: str, published: dict[int, float], curves: list[dict[int, fl
         if len(ours):
             rows.append(mean_over_seeds_row(f"{name} at {unit} {x:,}", value, ours, digits, score_range))
     return rows
+
+
+def learns_row(claim: str, runs, env_id: str) -> list[dict]:
+    """A published "it learns" against our runs on ``env_id``: how many seeds' final agents solve it, and
+    how many solved at some point during training."""
+    from reproduce.stats import bootstrap_ci, wilson_ci
+
+    runs = [r for r in runs if r.summary.get("env_id", env_id) == env_id]
+    if not runs:
+        return []
+    final = sum(bool(r.summary.get("solved")) for r in runs)
+    ever = sum(bool(r.summary.get("solved_during_training", r.summary.get("solved"))) for r in runs)
+    low, high = wilson_ci(final, len(runs))
+    mean, elow, ehigh = bootstrap_ci([float(r.summary["eval_mean"]) for r in runs])
+    return [{
+        "published": claim, "published_value": "learns",
+        "reproduced": (f"final agent solves in {final}/{len(runs)} seeds (greedy eval {mean:.1f}); solved at "
+                       f"some point in {ever}/{len(runs)}"),
+        "ci_95": f"final solve rate [{100 * low:.0f}%, {100 * high:.0f}%]; eval [{elow:.1f}, {ehigh:.1f}]",
+        "verdict": ("the final agent solves in every seed" if final == len(runs)
+                    else f"the final agent solves in {final} of {len(runs)} seeds"),
+    }]

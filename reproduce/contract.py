@@ -36,6 +36,8 @@ class Source:
     url: str
 
     def markdown(self) -> str:
+        if not self.url:
+            return f"{self.title}, {self.author} (no public address known)"
         return f"[{self.title}]({self.url}), {self.author}"
 
 
@@ -195,6 +197,10 @@ class RunContext:
     def path(self) -> Path:
         return self.dir.path
 
+    def file(self, name: str) -> Path:
+        """The path of a run-directory file: ``run.file(RunDir.EPISODES)``."""
+        return self.dir.file(name)
+
     def elapsed(self) -> float:
         return time.perf_counter() - self.t0
 
@@ -221,17 +227,23 @@ class RunContext:
         self.summary.update({"env_id": env_id, "eval_episodes": len(returns), "eval_mean": mean,
                              "eval_ci_low": low, "eval_ci_high": high})
         if threshold is not None:
+            self.summary.reward_threshold = threshold
             self.summary.solved = bool(mean >= threshold)
         return self.summary
 
-    def finish(self, printed: Sequence[str] | None = None, **values) -> dict:
+    def finish(self, printed: Sequence[str] | None = None, manifest: dict | None = None, **values) -> dict:
         """Write ``summary.json`` (``values`` added to the summary; ``wall_time_s`` defaults to the time
-        since start) and mark the run complete; returns the printed numbers."""
+        since start) and mark the run complete (``manifest`` adds to its manifest); returns the printed
+        numbers."""
         self.summary.update(values)
         if self.summary.wall_time_s is None:
             self.summary.wall_time_s = self.elapsed()
-        data = self.summary.to_json()
-        write_json(self.dir.path / RunDir.SUMMARY, data)
-        self.dir.finish(wall_time_s=self.summary.wall_time_s)
-        keys = self.PRINTED if printed is None else printed
-        return {k: round(v, 3) if isinstance(v, float) else v for k, v in data.items() if k in keys}
+        write_json(self.dir.path / RunDir.SUMMARY, self.summary.to_json())
+        self.dir.finish(wall_time_s=self.summary.wall_time_s, **(manifest or {}))
+        return self.printed(printed)
+
+    def printed(self, keys: Sequence[str] | None = None) -> dict:
+        """The summary's ``keys`` (default :data:`PRINTED`) as the CLI prints them."""
+        keys = self.PRINTED if keys is None else keys
+        return {k: round(v, 3) if isinstance(v, float) else v for k, v in self.summary.to_json().items()
+                if k in keys}

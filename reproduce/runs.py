@@ -88,9 +88,10 @@ def default_run_dir(experiment: str, seed: int, root: Path | None = None) -> Pat
 class RunDir:
     """A run directory: the one owner of its file names, and the writer of config and manifest.
 
-    Every file an experiment writes is named here (``rd.episodes``, ``rd.eval``, ...), so
-    the run layout is spelled out once. While a process writes a run directory it holds an
-    exclusive ``flock`` on the directory; a second writer gets a one-line ``ConfigError``.
+    Every file an experiment writes is named here (``RunDir.EPISODES``, ``RunDir.EVAL``, ...; the
+    path is ``rd.file(RunDir.EVAL)``), so the run layout is spelled out once. While a process writes a
+    run directory it holds an exclusive ``flock`` on the directory; a second writer gets a one-line
+    ``ConfigError``.
     """
 
     CONFIG = "config.json"  # the resolved config, with "experiment"
@@ -105,7 +106,7 @@ class RunDir:
     Q_TABLES = "q_tables.csv"  # nchain-tabular: method, state, q_forward, q_backward
     ROUNDS = "rounds.csv"  # nchain-tabular: each round's test returns and winner
     CURVES = "curves.csv"  # nchain-tabular: mean training return per episode and method
-    METHODS = "summary.csv"  # nchain-tabular: one row per method
+    METHOD_TABLE = "summary.csv"  # nchain-tabular: one row per method
     REWARD_PLOT = "reward_per_step.png"  # nchain-keras: the tutorial's figure
     UP_TIME = "up_time.csv"  # cartpole-dotmask: the notebook's printed log (step, up_time, seconds)
     WIN_COUNTS = "win_counts.csv"  # catch-qlearning4k: the README's per-epoch log
@@ -120,12 +121,9 @@ class RunDir:
         self.manifest: dict = {}
         self._lock = None
 
-    def __getattr__(self, name: str) -> Path:
-        """``rd.episodes`` is ``rd.path / RunDir.EPISODES`` (one attribute per name above)."""
-        constant = name.upper()
-        if constant in RunDir.__dict__ and not name.startswith("_") and name != constant:
-            return self.path / getattr(RunDir, constant)
-        raise AttributeError(f"RunDir has no file {name!r}")
+    def file(self, name: str) -> Path:
+        """The path of one of the files named above: ``rd.file(RunDir.EVAL)``."""
+        return self.path / name
 
     def lock(self) -> RunDir:
         """Take the writer's lock on the directory itself (held until :meth:`finish` or the process exits)."""
@@ -180,11 +178,11 @@ class RunDir:
 
     @property
     def config_json(self) -> Path:
-        return self.path / self.CONFIG
+        return self.file(self.CONFIG)
 
     @property
     def manifest_json(self) -> Path:
-        return self.path / self.MANIFEST
+        return self.file(self.MANIFEST)
 
     def read_config(self) -> dict:
         return read_json(self.config_json)

@@ -253,7 +253,7 @@ def _crash_on_save(n: int):
 
 def probe(checkpoint: Path):
     """Reload ``checkpoint`` into a fresh agent; print weights digest, Q-values, greedy actions."""
-    from reproduce.evaluate import load_agent
+    from reproduce.evaluate_command import load_agent
 
     agent = load_agent(checkpoint, builder=build_agent)
     q = agent.compute_batch_q_values([[o] for o in FIXED_NCHAIN_OBS])

@@ -292,7 +292,7 @@ def error_lines(proc):
 
 
 def test_evaluate_api_and_cli_errors(run_dir, cli, tmp_path):
-    from reproduce.evaluate import load_agent
+    from reproduce.evaluate_command import load_agent
     from reproduce.evaluation import keras_rl_episodes
 
     w = checkpoint_worker

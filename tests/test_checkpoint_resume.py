@@ -73,7 +73,7 @@ def test_schedule_names_and_stdin_closed(straight):
 
 
 def test_round_trip_in_fresh_process(straight, tmp_path):
-    from reproduce.evaluate import load_agent
+    from reproduce.evaluate_command import load_agent
 
     w = checkpoint_worker
     ckpt = straight / "checkpoints" / f"ckpt_{TOTAL:09d}_steps"

@@ -322,7 +322,7 @@ def test_tuned_agent_resumed_from_a_checkpoint_continues_bit_identically(tmp_pat
     train_and_evaluate("cartpole-dqn-tuned", config, full, verbose=False)
     shutil.copytree(full, part)
     shutil.rmtree(part / "checkpoints" / "ckpt_000002000_steps")  # as if killed after step 1000
-    _, summary = train_and_evaluate("cartpole-dqn-tuned", config, part, verbose=False, resume=True)
+    summary = train_and_evaluate("cartpole-dqn-tuned", config, part, verbose=False, resume=True)[1].summary
     assert summary["resumed_from_step"] == 1000  # every burst (after the 1000-step warm-up) ran after it
     arrays = [np.load(run / "checkpoints" / "ckpt_000002000_steps" / "arrays.npz") for run in (full, part)]
     assert sorted(arrays[0].files) == sorted(arrays[1].files)

@@ -8,8 +8,9 @@ import pytest
 
 from callbacks.monitor import MonitorWriter
 from reproduce import report
-from reproduce.report import cartpole_table, collect, nchain_table, published_vs_reproduced, tidy
-from reproduce.report.published import PUBLISHED_KERAS_Q, verdict
+from reproduce.compare import verdict
+from reproduce.experiments.nchain_keras import PUBLISHED_KERAS_Q
+from reproduce.report import collect, declared, family_table, published_vs_reproduced, tidy
 from reproduce.runs import RunDir, write_csv, write_json
 from reproduce.stats import binomial_range, bootstrap_ci, prediction_interval, wilson_ci
 
@@ -29,7 +30,7 @@ def make_run(root, experiment, seed, summary, config=None, episodes=(), q_table=
 
 
 def tabular_summary(rule, wins, regret):
-    s = {"rule": rule, "rounds": sum(wins.values()), "ties": 1, "wall_time_s": 1.0}
+    s = {"rule": rule, "rounds": sum(wins.values()), "ties": 1, "wall_time_s": 1.0, "optimal_return": 3663.69}
     for m, w in wins.items():
         s |= {f"wins_{m}": w, f"mean_return_{m}": 3663.69 - regret[m], f"regret_{m}": regret[m],
               f"policy_{m}": "FFFFF", f"max_abs_q_error_{m}": 1.0}
@@ -46,12 +47,14 @@ def results(tmp_path):
     q_star = np.array(PUBLISHED_KERAS_Q)
     for seed, shift in enumerate([-1.0, 0.0, 1.0]):
         make_run(tmp_path, "nchain-keras", seed,
-                 {"max_abs_q_error": 1.0 + seed, "policy": "FFFFF", "expected_return": 3663.69,
+                 {"env_id": "NChain-v0", "max_abs_q_error": 1.0 + seed, "policy": "FFFFF",
+                  "expected_return": 3663.69,
                   "regret": 0.0, "wall_time_s": 20.0 + seed},
                  episodes=[1.0, 2.0, 3.0], q_table=q_star + shift)
     for seed, (mean, solved) in enumerate([(500.0, True), (180.0, False)]):
         make_run(tmp_path, "cartpole-dqn", seed,
-                 {"env_id": "CartPole-v1", "eval_mean": mean, "solved": solved, "steps_to_solve": 40000,
+                 {"env_id": "CartPole-v1", "eval_mean": mean, "solved": solved,
+                  "steps_to_solve": 40000, "reward_threshold": 475.0, "solved_during_training": True,
                   "wall_time_s": 100.0}, {"env_id": "CartPole-v1"}, episodes=[10.0, 20.0, 30.0])
     return tmp_path
 
@@ -65,7 +68,8 @@ def test_tidy_table_has_one_row_per_experiment_agent_seed(results):
 
 def test_published_vs_reproduced_cells(results):
     collection = collect(results / "runs")
-    published = published_vs_reproduced(collection)
+    reports = declared(["nchain-tabular", "nchain-keras", "cartpole-dqn"])
+    published = published_vs_reproduced(collection, reports)
     naive = published.iloc[0]
     low, high = wilson_ci(4, 20)  # 1 + 3 naive wins out of 20 pooled rounds
     assert naive.reproduced == "20.0 per 100 (4/20 rounds)"
@@ -77,21 +81,25 @@ def test_published_vs_reproduced_cells(results):
     assert q00.ci_95 == f"[{lo:.2f}, {hi:.2f}] (bootstrap)"
     assert q00.verdict == "inside"
     example = published.iloc[-1]
-    assert example.reproduced.startswith("solved 1/2 seeds; greedy eval 340.0")
-    assert example.verdict == "learns to solve in 1 of 2 seeds"
+    assert example.reproduced.startswith(
+        "final agent solves in 1/2 seeds (greedy eval 340.0); solved at some point in 2/2")
+    assert example.verdict == "the final agent solves in 1 of 2 seeds"
 
 
-def test_nchain_and_cartpole_tables(results):
+def test_optimum_and_solve_tables(results):
     table = tidy(collect(results / "runs"))
-    nchain = nchain_table(table).set_index("agent")
+    reports = declared(["nchain-tabular", "nchain-keras", "cartpole-dqn"])
+    optimum = family_table(table, "optimum", reports).set_index("agent")
     # over 2 seeds the percentile bootstrap of the mean spans exactly the two values
-    assert nchain.loc["eps_greedy_q (tutorial rule)", "regret vs 3663.69"] == "15.0 [10.0, 20.0]"
-    assert nchain.loc["Keras Q-network (tutorial)", "max \\|Q - Q*\\|"] == "2.00 [{:.2f}, {:.2f}]".format(
+    assert optimum.loc["eps_greedy_q (tutorial rule)", "regret"] == "15.00 [10.00, 20.00]"
+    assert optimum.loc["eps_greedy_q (tutorial rule)", "optimum"] == "3663.69 [3663.69, 3663.69]"
+    assert optimum.loc["Keras Q-network (tutorial)", "max \\|Q - Q*\\|"] == "2.00 [{:.2f}, {:.2f}]".format(
         *bootstrap_ci([1.0, 2.0, 3.0])[1:])
-    cart = cartpole_table(table).iloc[0]
+    solve = family_table(table, "solve", reports).iloc[0]
     low, high = wilson_ci(1, 2)
-    assert cart["solve rate [Wilson 95%]"] == f"1/2 [{100 * low:.0f}%, {100 * high:.0f}%]"
-    assert cart["steps to solve (solved seeds)"] == "40000"
+    assert solve["final agent solves [Wilson 95%]"] == f"1/2 [{100 * low:.0f}%, {100 * high:.0f}%]"
+    assert solve["solved at some point [Wilson 95%]"].startswith("2/2 ")
+    assert solve["steps to first solve"] == "40000 [40000, 40000]"
 
 
 def test_no_interval_leaves_the_range_of_its_score(results):
@@ -104,8 +112,10 @@ def test_no_interval_leaves_the_range_of_its_score(results):
                  {"env_id": "CartPole-v1"})
     report.build(results)
     text = (results / "REPORT.md").read_text()
-    section = text[text.index("## CartPole, every agent"):text.index("## Plots")]
-    intervals = [(float(a), float(b)) for a, b in re.findall(r"\[(-?[\d.]+)%?, (-?[\d.]+)%?\]", section)]
+    solve = pd.read_csv(results / report.family_csv("solve"))
+    columns = [c for c in solve.columns if "greedy eval" in c or "[Wilson" in c]
+    cells = " ".join(map(str, solve[columns].to_numpy().ravel()))
+    intervals = [(float(a), float(b)) for a, b in re.findall(r"\[(-?[\d.]+)%?, (-?[\d.]+)%?\]", cells)]
     assert intervals and all(0 <= a <= b <= 500 for a, b in intervals), intervals
     example = text[text.index("keras-rl CartPole example learns"):].splitlines()[0]
     pairs = re.findall(r"eval \[(-?[\d.]+), (-?[\d.]+)\]", example)
@@ -120,6 +130,11 @@ def test_no_interval_leaves_the_range_of_its_score(results):
 ])
 def test_verdict(published, low, high, expected):
     assert verdict(published, low, high) == expected
+
+
+def test_an_interval_over_the_whole_score_range_is_uninformative():
+    assert verdict(100.0, 0.0, 200.0, (0.0, 200.0)).startswith("uninformative")
+    assert verdict(100.0, 50.0, 150.0, (0.0, 200.0)) == "inside"
 
 
 def test_build_writes_report_csvs_and_plots_and_names_bad_runs(results):
@@ -166,7 +181,7 @@ def test_one_run_intervals_against_known_values():
 
 def test_published_win_count_gets_a_one_run_verdict(results):
     collection = collect(results / "runs")
-    published = published_vs_reproduced(collection)
+    published = published_vs_reproduced(collection, declared(["nchain-tabular"]))
     eps = published[published.published == "wins of eps_greedy_q out of 100 rounds"].iloc[0]
     low, high = binomial_range(12 / 20, 100)
     assert eps.one_run_95 == f"[{low}, {high}]"

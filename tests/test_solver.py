@@ -1,17 +1,17 @@
 import numpy as np
 
-from reproduce.envs import episode_return, solve
+from reproduce.envs import episode_return, solve_nchain
 
 Q_STAR = [[61.379, 60.578], [64.891, 61.456], [69.512, 62.611], [75.592, 64.131], [83.592, 66.131]]
 
 
 def test_q_star_matches_design_numbers():
-    solution = solve()
+    solution = solve_nchain()
     np.testing.assert_allclose(solution.q, Q_STAR, atol=1e-3)
 
 
 def test_optimal_policy_is_all_forward_with_known_return():
-    solution = solve()
+    solution = solve_nchain()
     assert solution.policy.tolist() == [0, 0, 0, 0, 0]
     assert abs(solution.optimal_return - 3663.69) < 1e-2
 

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from reproduce.envs import eps_greedy_probs, q_pi, q_star, solve
+from reproduce.envs import eps_greedy_probs, q_pi, q_star, solve_nchain
 from reproduce.envs.solver import transition_model
 from reproduce.errors import ConfigError
 
 
 def test_greedy_optimal_policy_has_q_star():
-    solution = solve()
+    solution = solve_nchain()
     np.testing.assert_allclose(q_pi(eps_greedy_probs(solution.q, 0.0)), solution.q, rtol=0, atol=1e-8)
 
 

@@ -71,7 +71,7 @@ def episode_return(policy, n=5, slip=0.2, small=2.0, large=10.0, steps=1000, sta
     return float(total)
 
 
-def solve(n=5, slip=0.2, small=2.0, large=10.0, gamma=0.95, steps=1000) -> NChainSolution:
+def solve_nchain(n=5, slip=0.2, small=2.0, large=10.0, gamma=0.95, steps=1000) -> NChainSolution:
     """Q*, the optimal policy (argmax, ties to forward) and its ``steps``-step return."""
     q = q_star(n, slip, small, large, gamma)
     policy = q.argmax(axis=1)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reproduce.kerasrl.config import RunConfig
-from reproduce.kerasrl.experiment import dqn_experiment
+from reproduce.contract import Report
+from reproduce.kerasrl.config import KERAS_RL, RunConfig
+from reproduce.kerasrl.experiment import Hooks, kerasrl_experiment
 from reproduce.options import POSITIVE, option
 
 
@@ -24,8 +25,8 @@ def build(config, env, processor=None):
     return cem_cartpole(config, env, processor)
 
 
-EXPERIMENT = dqn_experiment(
+EXPERIMENT = kerasrl_experiment(
     "cartpole-cem", "keras-rl's CEM CartPole example (CEMAgent, linear softmax policy, 100k steps)", Config,
-    "keras-rl example CEM", build=build,
+    Report("keras-rl example CEM", table="solve", source=KERAS_RL), hooks=Hooks(build=build),
     differences=("CartPole-v1 by default (the script: CartPole-v0, `--env CartPole-v0`)",),
 )

@@ -1,4 +1,4 @@
-"""``cartpole-dotmask``: the Dot-masked CartPole-v0 DQN notebook (seed 003), faithful and fast.
+"""``cartpole-dotmask``: the Dot-masked CartPole-v0 DQN notebook, faithful and fast.
 
 The notebook's two-model Keras network (Dense(4, relu) x 2, a Dot mask with the one-hot action),
 ``rmsprop``, its replay, schedule and every quirk, run by :func:`reproduce.originals.dotmask.train_fast`
@@ -10,14 +10,17 @@ the per-episode Monitor CSV, the greedy demo episode and 100 greedy test episode
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from reproduce.contract import Experiment, Report
+from reproduce.contract import Experiment, Report, RunContext, Source
 from reproduce.options import POSITIVE, option
 from reproduce.runs import RunDir
 
 NAME = "cartpole-dotmask"
+SOURCE = Source("Deep Q-learning with Keras on CartPole: a Dot-masked Q-network (notebook, October 2017)",
+                "unattributed in the copy this project reproduces", "")
+UP_TIME_RANGE = (0.0, 200.0)  # CartPole-v0's 200-step limit bounds the notebook's "up time"
 
 
 @dataclass(frozen=True)
@@ -32,62 +35,115 @@ class Config:
 
 
 def run(config: Config, run_dir) -> dict:
-    import gymnasium as gym
     import numpy as np
     import pandas as pd
 
     from callbacks.monitor import MonitorWriter
     from reproduce.evaluation import eval_seed
     from reproduce.originals import dotmask
-    from reproduce.runs import write_csv, write_json
-    from reproduce.stats import mean_ci
+    from reproduce.runs import write_csv
 
-    rd = RunDir(run_dir, NAME, config, config.seed).start()
-    start = time.perf_counter()
+    run = RunContext(NAME, config, run_dir)
     result = dotmask.train_fast(config.seed, steps=config.steps, quirks=config.quirks)
-    with MonitorWriter(rd.episodes, ("episode", "total_steps"), {"env_id": dotmask.ENV_ID}) as log:
+    columns, meta = ("episode", "total_steps"), {"env_id": dotmask.ENV_ID}
+    with MonitorWriter(run.file(RunDir.EPISODES), columns, meta) as log:
         for i, (length, end) in enumerate(zip(result.episode_lengths, np.cumsum(result.episode_lengths))):
             log.write(float(length), int(length), episode=i, total_steps=int(end))
-    write_csv(rd.up_time, pd.DataFrame({"step": result.curve_steps, "up_time": result.curve,
+    write_csv(run.file(RunDir.UP_TIME), pd.DataFrame({"step": result.curve_steps, "up_time": result.curve,
                                         "seconds": result.interval_seconds}))
     returns = dotmask.evaluate(result.weights, config.eval_episodes, eval_seed(config.seed))
-    write_csv(rd.eval, pd.DataFrame({"episode": range(len(returns)), "r": returns, "l": returns.astype(int)}))
+    run.evaluate(returns.tolist(), returns.astype(int).tolist(), dotmask.ENV_ID)
     demo = dotmask.demo_episode(result.weights, config.seed)
-    mean, low, high = mean_ci(returns)
     curve = dict(zip(result.curve_steps.tolist(), result.curve.tolist()))
-    summary = {
-        "env_id": dotmask.ENV_ID, "quirks": config.quirks, "steps": config.steps, "env_steps": config.steps,
-        "train_time_s": result.seconds, "eval_episodes": len(returns), "eval_mean": mean, "eval_ci_low": low,
-        "eval_ci_high": high, "solved": bool(mean >= gym.spec(dotmask.ENV_ID).reward_threshold),
-        "demo_printed_t": demo.printed,
-        "up_time_peak_step": int(result.curve_steps[int(np.argmax(result.curve))]),
-        "up_time_final": float(result.curve[-1]), "up_time": curve,
-        "wall_time_s": time.perf_counter() - start,
-    }
-    write_json(rd.summary, summary)
-    rd.finish(wall_time_s=summary["wall_time_s"])
-    return {k: round(v, 3) if isinstance(v, float) else v for k, v in summary.items()
-            if k in ("eval_mean", "demo_printed_t", "up_time_peak_step", "up_time_final", "wall_time_s")}
+    return run.finish(
+        printed=("eval_mean", "demo_printed_t", "up_time_peak_step", "up_time_final", "wall_time_s"),
+        quirks=config.quirks, steps=config.steps, env_steps=config.steps, train_time_s=result.seconds,
+        demo_printed_t=demo.printed, up_time_peak_step=int(result.curve_steps[int(np.argmax(result.curve))]),
+        up_time_final=float(result.curve[-1]), up_time=curve)
 
 
 def rows(run) -> list[dict]:
-    """The headline row, labelled by variant (``--no-quirks`` is a different agent)."""
-    from reproduce.report.collect import headline_row
+    """The standard row, labelled by variant (``--no-quirks`` is a different agent)."""
+    from reproduce.contract import Summary
 
     label = "Dot-masked Keras DQN (notebook)" if run.summary.get("quirks", True) else \
         "Dot-masked Keras DQN, quirks fixed"
-    return [{**headline_row(run)[0], "agent": label}]
+    data = run.summary.to_json()
+    return [{**{k: data[k] for k in Summary.STANDARD if k in data}, "agent": label}]
+
+
+def _faithful(runs) -> list:
+    return [r for r in runs if r.experiment == NAME and r.summary.get("quirks", True)]
 
 
 def published(runs) -> list[dict]:
-    from reproduce.report.published import up_time_curve
+    """The notebook's printed curve, point by point, against the mean over our seeds (quirks on), and a row
+    on the curve's shape: its peak at 75,000 steps and the decline after it."""
+    import numpy as np
 
-    return up_time_curve(runs)
+    from reproduce.compare import mean_over_seeds_row
+    from reproduce.originals.dotmask import PUBLISHED_CURVE
+
+    faithful = [r for r in _faithful(runs) if "up_time" in r.summary]
+    if not faithful:
+        return []
+    rows = []
+    steps = sorted(int(k) for k in faithful[0].summary["up_time"])
+    means = []
+    for k, step in enumerate(steps[:len(PUBLISHED_CURVE)]):
+        values = np.array([float(r.summary["up_time"][str(step)]) for r in faithful])
+        means.append(float(np.mean(values)))
+        rows.append(mean_over_seeds_row(f"notebook up time at step {step:,}", PUBLISHED_CURVE[k], values, 1,
+                                        score_range=UP_TIME_RANGE))
+    peak = int(np.argmax(means))
+    declines = means[-1] < 0.8 * means[peak]
+    rows.append({
+        "published": "notebook curve shape: peak at 75,000 steps, then a decline to about half",
+        "published_value": "peak 75,000",
+        "reproduced": f"mean curve peaks at {steps[peak]:,} ({means[peak]:.1f}), ends at {means[-1]:.1f}",
+        "verdict": ("peak and late decline reproduced" if declines and steps[peak] >= 50_000 else
+                    "late decline reproduced, peak elsewhere" if declines else "no late decline"),
+    })
+    return rows
+
+
+def up_time_figure(runs, out: Path):
+    """The notebook's printed curve over ours: our mean (with its spread) and the one-run band."""
+    import numpy as np
+
+    from reproduce import figures as fig_
+    from reproduce.originals.dotmask import PUBLISHED_CURVE
+    from reproduce.stats import prediction_interval
+
+    group = [r for r in _faithful(runs) if RunDir.UP_TIME in r.files]
+    if not group:
+        return []
+    logs = [r.files[RunDir.UP_TIME] for r in group]
+    n = min(len(log) for log in logs)
+    if n < 2:
+        return []
+    steps = logs[0].step.to_numpy()[:n]
+    data = np.stack([log.up_time.to_numpy()[:n] for log in logs])
+    plt = fig_.plt()
+    fig, ax = plt.subplots(figsize=fig_.SIZE)
+    fig_.band(ax, steps, data, f"ours, mean of {len(group)} seeds")
+    if len(group) > 1:
+        bands = np.array([prediction_interval(data[:, k]) for k in range(n)]).clip(*UP_TIME_RANGE)
+        ax.fill_between(steps, bands[:, 0], bands[:, 1], alpha=0.1, color="gray", label="one run, 95% (t)")
+    published = np.array(PUBLISHED_CURVE[:n])
+    ax.plot(steps[:len(published)], published, "k.-", label="published (one run)")
+    fig_.label(ax, "env steps", "mean up time, last 100 episodes",
+               "Dot-mask CartPole-v0 notebook: the printed log", outside=True)
+    caption = ("The notebook's log (mean up time of the last 100 episodes, every 5,000 steps): the published "
+               f"run (black) against ours, {fig_.band_caption(len(group))}, and the range one run lands in "
+               "(95% t prediction interval, clipped to [0, 200]).")
+    return [(fig_.save(fig, out / "dotmask_up_time.png"), caption)]
 
 
 EXPERIMENT = Experiment(
     NAME, "the Dot-masked CartPole-v0 DQN notebook: its loop and quirks, one XLA graph per 5k steps", Config,
-    run, Report("Dot-masked Keras DQN (notebook)", rows=rows, published=published),
+    run, Report("Dot-masked Keras DQN (notebook)", table="solve", rows=rows, published=published,
+                figures=(up_time_figure,), source=SOURCE),
     differences=(
         "seeded numpy, TF and env (the notebook seeded nothing); gymnasium's CartPole-v0 (same physics, "
         "float32 observations)",

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reproduce.contract import Report
+from reproduce.experiments.cartpole_dotmask import SOURCE as NOTEBOOK
 from reproduce.kerasrl.config import DQNConfig, DQNRunConfig, PolicyConfig
-from reproduce.kerasrl.experiment import dqn_experiment
+from reproduce.kerasrl.experiment import kerasrl_experiment
 from reproduce.options import ENV_ID, POSITIVE, nested, option
 
 NOTEBOOK_DQN = DQNConfig(
@@ -33,9 +35,9 @@ class Config(DQNRunConfig):
     dqn: DQNConfig = nested(lambda: NOTEBOOK_DQN)
 
 
-EXPERIMENT = dqn_experiment(
+EXPERIMENT = kerasrl_experiment(
     "cartpole-dotmask-kerasrl", "the Dot-mask notebook's task through keras-rl's DQNAgent (4x4 net, RMSprop)",
-    Config, "keras-rl DQN, notebook settings",
+    Config, Report("keras-rl DQN, notebook settings", table="solve", source=NOTEBOOK),
     differences=(
         "keras-rl's LinearAnnealedPolicy from 0.1 to 1e-4 over 5,066 steps stands in for the notebook's "
         "eps x 0.9 per step after step 5,000 (keras-rl has no multiplicative schedule); both are greedy "

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reproduce.kerasrl.config import DQNConfig, DQNRunConfig, PolicyConfig
-from reproduce.kerasrl.experiment import dqn_experiment
+from reproduce.contract import Report
+from reproduce.kerasrl.config import KERAS_RL, DQNConfig, DQNRunConfig, PolicyConfig
+from reproduce.kerasrl.experiment import kerasrl_experiment
 from reproduce.options import nested
 
 KERAS_RL_EXAMPLE = DQNConfig(
@@ -31,13 +32,13 @@ class Config(DQNRunConfig):
 
 
 def published(runs) -> list[dict]:
-    from reproduce.report.published import cartpole_example_learns
+    from reproduce.compare import learns_row
 
-    return cartpole_example_learns(runs)
+    return learns_row("keras-rl CartPole example learns (solves CartPole-v1)", runs, "CartPole-v1")
 
 
-EXPERIMENT = dqn_experiment(
+EXPERIMENT = kerasrl_experiment(
     "cartpole-dqn", "keras-rl's CartPole DQN example as published (DQNAgent, Boltzmann, 50k steps)", Config,
-    "keras-rl example DQN", published=published,
+    Report("keras-rl example DQN", table="solve", published=published, source=KERAS_RL),
     differences=("keras-rl2 treats the 500-step time limit as terminal; kept, to stay faithful",),
 )

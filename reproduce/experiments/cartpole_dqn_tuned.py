@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reproduce.contract import Report
 from reproduce.kerasrl.config import DQNConfig, DQNRunConfig, PolicyConfig
-from reproduce.kerasrl.experiment import dqn_experiment
+from reproduce.kerasrl.experiment import kerasrl_experiment
 from reproduce.options import nested
 
 TUNED = DQNConfig(  # bench/cartpole_dqn_search.py candidate "r5-64-ddqn"
@@ -40,8 +41,9 @@ class Config(DQNRunConfig):
     dqn: DQNConfig = nested(lambda: TUNED)
 
 
-EXPERIMENT = dqn_experiment(
+EXPERIMENT = kerasrl_experiment(
     "cartpole-dqn-tuned",
     "our tuned CartPole DQN (keras-rl objects, fast agent, truncation-aware, stops once solved)",
-    Config, "keras-rl DQN, tuned",
+    Config, Report("keras-rl DQN, tuned (early stop)", table="solve",
+                   notes="stops at its first confirmed solve, so its final agent is the solving one"),
 )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reproduce.contract import Report
 from reproduce.experiments.cartpole_dqn import KERAS_RL_EXAMPLE
-from reproduce.kerasrl.config import DQNConfig, DQNRunConfig
-from reproduce.kerasrl.experiment import dqn_experiment
+from reproduce.kerasrl.config import KERAS_RL, DQNConfig, DQNRunConfig
+from reproduce.kerasrl.experiment import kerasrl_experiment
 from reproduce.options import nested
 
 
@@ -19,8 +20,8 @@ class Config(DQNRunConfig):
     dqn: DQNConfig = nested(lambda: KERAS_RL_EXAMPLE.replace(enable_dueling_network=True, dueling_type="avg"))
 
 
-EXPERIMENT = dqn_experiment(
+EXPERIMENT = kerasrl_experiment(
     "cartpole-duel-dqn", "keras-rl's dueling DQN CartPole example (DQNAgent, dueling 'avg' head, 50k steps)",
-    Config, "keras-rl example dueling DQN",
+    Config, Report("keras-rl example dueling DQN", table="solve", source=KERAS_RL),
     differences=("CartPole-v1 by default (the script: CartPole-v0, `--env CartPole-v0`)",),
 )

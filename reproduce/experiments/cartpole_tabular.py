@@ -11,13 +11,12 @@ columns and ``eval.csv``; only the wall-clock ``t`` column and the ``t_start`` h
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reproduce.contract import Experiment, Report
+from reproduce.contract import Experiment, Report, RunContext
 from reproduce.options import POSITIVE, option
-from reproduce.runs import RunDir, write_csv, write_json
+from reproduce.runs import RunDir
 
 NAME = "cartpole-tabular"
 
@@ -39,14 +38,12 @@ def run(config: Config, run_dir: Path) -> dict:
 
     from callbacks.monitor import MonitorWriter
     from reproduce.evaluation import eval_seed
-    from reproduce.stats import mean_ci
     from reproduce.tabular import cartpole
 
-    rd = RunDir(run_dir, NAME, config, config.seed).start()
-    t0 = time.perf_counter()
+    run = RunContext(NAME, config, run_dir)
     agent = cartpole.BucketQAgent(cartpole.Buckets(), gamma=config.gamma, seed=config.seed)
     env = gym.make(cartpole.ENV_ID)
-    with MonitorWriter(rd.episodes, metadata={"env_id": cartpole.ENV_ID}) as log, \
+    with MonitorWriter(run.file(RunDir.EPISODES), metadata={"env_id": cartpole.ENV_ID}) as log, \
             tqdm(total=config.episodes, unit="episode", delay=2.0) as bar:
         def on_episode(t, total, length):
             log.write(total, length)
@@ -55,27 +52,18 @@ def run(config: Config, run_dir: Path) -> dict:
         cartpole.train(agent, env, config.episodes, config.seed, on_episode)
     env.close()
     results = cartpole.evaluate(agent, config.eval_episodes, eval_seed(config.seed))
-    wall = time.perf_counter() - t0
-    evals = pd.DataFrame([(i, r, n) for i, (r, n) in enumerate(results)], columns=["episode", "r", "l"])
-    write_csv(rd.eval, evals)
-    mean, low, high = mean_ci(evals["r"])
-    threshold = gym.spec(cartpole.ENV_ID).reward_threshold
-    train = pd.read_csv(rd.episodes, skiprows=1)
-    summary = {
-        "env_id": cartpole.ENV_ID, "episodes": config.episodes, "seed": config.seed,
-        "eval_episodes": config.eval_episodes, "eval_mean": mean, "eval_ci_low": low, "eval_ci_high": high,
-        "eval_min": float(evals["r"].min()), "solved": bool(mean >= threshold), "solved_at": threshold,
-        "train_last100_mean": float(train["r"].tail(100).mean()), "train_steps": int(train["l"].sum()),
-        "env_steps": int(train["l"].sum()),
-        "buckets": "x:1 x_dot:1 theta:6 (+-12 deg) theta_dot:3 (+-50 deg/s)",
-        "wall_time_s": wall,
-    }
-    write_json(rd.summary, summary)
-    rd.finish(wall_time_s=wall)
-    return {k: summary[k] for k in ("eval_mean", "solved", "wall_time_s")}
+    wall = run.elapsed()
+    run.evaluate([r for r, _ in results], [n for _, n in results], cartpole.ENV_ID)
+    train = pd.read_csv(run.file(RunDir.EPISODES), skiprows=1)
+    return run.finish(
+        eval_min=float(min(r for r, _ in results)), episodes=config.episodes, seed=config.seed,
+        solved_at=gym.spec(cartpole.ENV_ID).reward_threshold,
+        train_last100_mean=float(train["r"].tail(100).mean()), train_steps=int(train["l"].sum()),
+        env_steps=int(train["l"].sum()), buckets="x:1 x_dot:1 theta:6 (+-12 deg) theta_dot:3 (+-50 deg/s)",
+        wall_time_s=wall)
 
 
 EXPERIMENT = Experiment(
     NAME, "CartPole-v1: eps-greedy Q-learning on a bucketed state (handwritten baseline)", Config, run,
-    Report("tabular eps-greedy Q (bucketed)"),
+    Report("tabular eps-greedy Q (bucketed)", table="solve"),
 )

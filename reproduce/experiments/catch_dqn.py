@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reproduce.contract import Report
+from reproduce.experiments.catch_qlearning4k import CATCH_COLUMNS, CATCH_NOTES
 from reproduce.kerasrl.config import DQNConfig, DQNRunConfig, PolicyConfig
-from reproduce.kerasrl.experiment import dqn_experiment
+from reproduce.kerasrl.experiment import Hooks, kerasrl_experiment
 from reproduce.options import ENV_ID, POSITIVE, nested, option
 
 QLEARNING4K_DQN = DQNConfig(
@@ -33,26 +35,23 @@ class Config(DQNRunConfig):
     dqn: DQNConfig = nested(lambda: QLEARNING4K_DQN)
 
 
-def against_optimum(run_dir, config):
+def against_optimum(agent, run, config) -> dict:
     """After training: the exact greedy win rate over all starts and max |Q - Q*|."""
+    import numpy as np
 
-    def extra(agent) -> dict:
-        import numpy as np
+    from reproduce.envs import catch_observations, catch_states, greedy_win_rate, solve_catch
 
-        from reproduce.envs import catch_observations, catch_states, greedy_win_rate, solve_catch
-
-        solution = solve_catch()
-        observations = catch_observations(catch_states())
-        q = agent.compute_batch_q_values([[np.asarray(o, np.float32)] for o in observations])
-        return {"exact_win_rate": float(greedy_win_rate(q)), "optimal_win_rate": float(solution.win_rate),
-                "max_abs_q_error": float(solution.max_abs_error(q))}
-
-    return extra
+    solution = solve_catch()
+    observations = catch_observations(catch_states())
+    q = agent.compute_batch_q_values([[np.asarray(o, np.float32)] for o in observations])
+    return {"exact_win_rate": float(greedy_win_rate(q)), "optimal_win_rate": float(solution.win_rate),
+            "max_abs_q_error": float(solution.max_abs_error(q))}
 
 
-EXPERIMENT = dqn_experiment(
+EXPERIMENT = kerasrl_experiment(
     "catch-dqn", "keras-rl's DQNAgent on Catch-v0 with Qlearning4k's settings (SGD 0.2, memory 1000)", Config,
-    "keras-rl DQNAgent, Qlearning4k settings", extra_for=against_optimum,
+    Report("keras-rl DQNAgent, Qlearning4k settings", table="optimum", columns=CATCH_COLUMNS,
+           notes=CATCH_NOTES), hooks=Hooks(after_training=against_optimum),
     differences=("keras-rl samples its replay without replacement and trains from step 50 with its own "
                  "target computation (a target network copied every step), not one predict over [S; S']",),
 )

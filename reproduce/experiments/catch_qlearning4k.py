@@ -1,4 +1,4 @@
-"""``catch-qlearning4k``: Qlearning4k's README example on Catch (seed 002), faithful and fast.
+"""``catch-qlearning4k``: Qlearning4k's README example on Catch, faithful and fast.
 
 ``Flatten -> Dense(100, relu) -> Dense(100, relu) -> Dense(3)``, ``sgd(lr=.2)`` at the rate
 written, ``mse``, the library's defaults (memory 1000, 1000 epochs, batch 50, gamma 0.9, epsilon
@@ -11,14 +11,20 @@ games (``eval.csv``), the exact greedy win rate over all 63 starts and max |Q - 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from reproduce.contract import Experiment, Report
+from reproduce.contract import Column, Experiment, Report, RunContext, Source
 from reproduce.options import POSITIVE, Check, option
 from reproduce.runs import RunDir
 
 NAME = "catch-qlearning4k"
+SOURCE = Source("Qlearning4k: Q-learning for Keras (README example)", "Fariz Rahman",
+                "https://github.com/farizrahman4u/qlearning4k")
+CATCH_COLUMNS = (Column("play accuracy", "play_accuracy"),
+                 Column("exact win rate, all starts (optimum 1.00)", "exact_win_rate"))
+CATCH_NOTES = ("Catch-v0, Qlearning4k's game: the exact win rate plays the greedy policy from all 63 starts, "
+               "whose optimum is 100%; max |Q - Q*| is over every reachable state (gamma 0.9).")
 
 
 @dataclass(frozen=True)
@@ -39,36 +45,58 @@ def run(config: Config, run_dir) -> dict:
     from reproduce.envs import CATCH_ID
     from reproduce.evaluation import eval_seed
     from reproduce.originals import qlearning4k
-    from reproduce.runs import write_csv, write_json
+    from reproduce.runs import write_csv
     from reproduce.stats import wilson_ci
 
-    rd = RunDir(run_dir, NAME, config, config.seed).start()
-    start = time.perf_counter()
+    run = RunContext(NAME, config, run_dir)
     q4k_config = qlearning4k.Config(grid_size=config.grid_size, nb_epoch=config.epochs)
     result = qlearning4k.train_fast(config.seed, q4k_config, jit=False)
-    write_csv(rd.win_counts, pd.DataFrame({"epoch": range(1, len(result.loss) + 1), "loss": result.loss,
-                                           "epsilon": result.epsilon, "won": result.won.astype(int),
-                                           "win_count": result.win_count}))
+    write_csv(run.file(RunDir.WIN_COUNTS), pd.DataFrame({
+        "epoch": range(1, len(result.loss) + 1), "loss": result.loss, "epsilon": result.epsilon,
+        "won": result.won.astype(int), "win_count": result.win_count}))
     wins = round(qlearning4k.play(result.weights, config.games, eval_seed(config.seed), config.grid_size)
                  * config.games)
     low, high = wilson_ci(wins, config.games)
     exact = qlearning4k.evaluate(result.weights, config.grid_size)
-    summary = {
-        "env_id": CATCH_ID, "epochs": config.epochs, "env_steps": int(result.actions.size),
-        "train_time_s": result.seconds, "win_count": int(result.win_count[-1]),
-        "win_count_last_100": int(result.won[-100:].sum()), "eval_episodes": config.games,
-        "play_accuracy": wins / config.games, "play_ci_low": low, "play_ci_high": high,
-        **{k: float(v) for k, v in exact.items()}, "wall_time_s": time.perf_counter() - start,
-    }
-    write_json(rd.summary, summary)
-    rd.finish(wall_time_s=summary["wall_time_s"])
-    return {k: round(v, 3) if isinstance(v, float) else v for k, v in summary.items()
-            if k in ("win_count", "play_accuracy", "exact_win_rate", "max_abs_q_error", "wall_time_s")}
+    return run.finish(
+        printed=("win_count", "play_accuracy", "exact_win_rate", "max_abs_q_error", "wall_time_s"),
+        env_id=CATCH_ID, epochs=config.epochs, env_steps=int(result.actions.size),
+        train_time_s=result.seconds, win_count=int(result.win_count[-1]),
+        win_count_last_100=int(result.won[-100:].sum()), eval_episodes=config.games,
+        play_accuracy=wins / config.games, play_ci_low=low, play_ci_high=high,
+        **{k: float(v) for k, v in exact.items()})
+
+
+def win_rate_figure(runs, out: Path):
+    """Qlearning4k's training log as a rate: training games won per 50 epochs, mean over seeds."""
+    import numpy as np
+
+    from reproduce import figures as fig_
+
+    group = [r for r in runs if r.experiment == NAME and RunDir.WIN_COUNTS in r.files]
+    if not group:
+        return []
+    n = min(len(r.files[RunDir.WIN_COUNTS]) for r in group)
+    window = 50
+    if n < window + 1:
+        return []
+    data = np.stack([r.files[RunDir.WIN_COUNTS].won.to_numpy()[:n].astype(float) for r in group])
+    rates = np.stack([np.convolve(row, np.ones(window) / window, mode="valid") for row in data])
+    plt = fig_.plt()
+    fig, ax = plt.subplots(figsize=fig_.SIZE)
+    fig_.band(ax, np.arange(window, n + 1), rates, f"mean of {len(group)} seeds")
+    ax.axhline(1.0, color="k", ls="--", lw=0.8, label="optimum (every start is catchable)")
+    fig_.label(ax, "epoch (one game)", f"win rate, last {window} games", "Qlearning4k Catch: training "
+               "games won (exploring)", outside=True)
+    caption = (f"Qlearning4k's training log as a rate: games won over the last {window} epochs while "
+               f"exploring (epsilon 1.0 -> 0.1 over the first half), {fig_.band_caption(len(group))}.")
+    return [(fig_.save(fig, out / "catch_win_rate.png"), caption)]
 
 
 EXPERIMENT = Experiment(
     NAME, "Qlearning4k's README example: Catch(10), sgd(lr=.2), 1000 epochs, then play", Config, run,
-    Report("Qlearning4k Keras Q-network (README)"),
+    Report("Qlearning4k Keras Q-network (README)", table="optimum", columns=CATCH_COLUMNS, notes=CATCH_NOTES,
+           figures=(win_rate_figure,), source=SOURCE),
     differences=(
         "seeded streams (game, epsilon, replay) where Qlearning4k used the global unseeded np.random and "
         "random; the same distributions",

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reproduce.contract import Report
 from reproduce.errors import ConfigError
+from reproduce.experiments.nchain_keras import q_heatmaps
 from reproduce.kerasrl.config import DQNConfig, DQNRunConfig, PolicyConfig
-from reproduce.kerasrl.experiment import dqn_experiment
+from reproduce.kerasrl.experiment import Hooks, kerasrl_experiment
 from reproduce.options import ENV_ID, POSITIVE, nested, option
+from reproduce.runs import RunDir
 
 NCHAIN_DQN = DQNConfig(
     hidden=(32,), activation="relu", memory_limit=20_000, window_length=1,
@@ -55,7 +58,7 @@ def processor(env):
     return OneHotProcessor(int(env.observation_space.n))
 
 
-def q_table(agent, run_dir):
+def q_table(agent, run):
     """The agent's Q-values on every one-hot NChain state, written to ``q_table.csv``."""
     import numpy as np
     import pandas as pd
@@ -64,7 +67,8 @@ def q_table(agent, run_dir):
 
     n = agent.processor.inner.n if hasattr(agent.processor, "inner") else agent.processor.n
     q = agent.compute_batch_q_values([[np.eye(n, dtype=np.float32)[s]] for s in range(n)])
-    write_csv(run_dir.q_table, pd.DataFrame({"state": range(n), "q_forward": q[:, 0], "q_backward": q[:, 1]}))
+    write_csv(run.file(RunDir.Q_TABLE),
+              pd.DataFrame({"state": range(n), "q_forward": q[:, 0], "q_backward": q[:, 1]}))
     return q
 
 
@@ -72,12 +76,12 @@ def against_optimum(q, gamma: float) -> dict:
     """The greedy policy of ``q``, its exact expected return, the regret and max |Q - Q*| (5-state chain)."""
     import numpy as np
 
-    from reproduce.envs import episode_return, policy_string, solve
+    from reproduce.envs import episode_return, policy_string, solve_nchain
 
     policy = np.argmax(q, axis=1)
     out = {"policy": policy_string(policy)}
     if len(q) == 5:
-        best = solve(gamma=gamma)
+        best = solve_nchain(gamma=gamma)
         expected = episode_return(policy)
         out.update(max_abs_q_error=float(np.abs(q - best.q).max()), expected_return=expected,
                    optimal_return=best.optimal_return, regret=best.optimal_return - expected,
@@ -85,12 +89,13 @@ def against_optimum(q, gamma: float) -> dict:
     return out
 
 
-def q_against_optimum(run_dir, config):
+def q_against_optimum(agent, run, config) -> dict:
     """After training: ``q_table.csv`` and the network's Q against Q*, policy and regret."""
-    return lambda agent: against_optimum(q_table(agent, run_dir), config.dqn.gamma)
+    return against_optimum(q_table(agent, run), config.dqn.gamma)
 
 
-EXPERIMENT = dqn_experiment(
+EXPERIMENT = kerasrl_experiment(
     "nchain-dqn", "keras-rl DQNAgent on NChain (one-hot, eps annealing, replay, target net) vs Q*", Config,
-    "keras-rl DQNAgent", processor_for=processor, extra_for=q_against_optimum, check=check,
+    Report("keras-rl DQNAgent", table="optimum", figures=(q_heatmaps,)),
+    hooks=Hooks(processor_for=processor, after_training=q_against_optimum), check=check,
 )

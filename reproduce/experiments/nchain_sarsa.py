@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reproduce.contract import Column, Report
 from reproduce.experiments.nchain_dqn import against_optimum, processor, q_table
+from reproduce.experiments.nchain_keras import q_heatmaps
 from reproduce.kerasrl.config import RunConfig
-from reproduce.kerasrl.experiment import dqn_experiment
+from reproduce.kerasrl.experiment import Hooks, kerasrl_experiment
 from reproduce.options import ENV_ID, POSITIVE, option
 
 
@@ -39,25 +41,23 @@ def build(config, env, processor):
     return sarsa_onehot(config, env, processor)
 
 
-def against_references(run_dir, config):
+def against_references(agent, run, config) -> dict:
     """After training: ``q_table.csv``, and the network's Q against Q* and Q^pi of its eps-greedy policy."""
+    import numpy as np
 
-    def extra(agent) -> dict:
-        import numpy as np
+    from reproduce.envs import eps_greedy_probs, q_pi
 
-        from reproduce.envs import eps_greedy_probs, q_pi
-
-        q = q_table(agent, run_dir)
-        own = q_pi(eps_greedy_probs(q, config.eps), gamma=config.gamma)
-        return {**against_optimum(q, config.gamma), "max_abs_q_pi_error": float(np.abs(q - own).max())}
-
-    return extra
+    q = q_table(agent, run)
+    own = q_pi(eps_greedy_probs(q, config.eps), gamma=config.gamma)
+    return {**against_optimum(q, config.gamma), "max_abs_q_pi_error": float(np.abs(q - own).max())}
 
 
-EXPERIMENT = dqn_experiment(
+EXPERIMENT = kerasrl_experiment(
     "nchain-sarsa", "keras-rl SARSAAgent on NChain (one-hot, eps-greedy 0.1) vs Q^pi of its policy and Q*",
     Config,
-    "keras-rl SARSAAgent", build=build, processor_for=processor, extra_for=against_references,
+    Report("keras-rl SARSAAgent", table="optimum", figures=(q_heatmaps,),
+           columns=(Column("max \\|Q - Q^pi\\| (its own policy)", "max_abs_q_pi_error"),)),
+    hooks=Hooks(build=build, processor_for=processor, after_training=against_references),
     differences=("SARSA evaluates its own eps-greedy policy; the table reports max |Q - Q*| beside "
                  "max |Q - Q^pi| (the exact value of that policy), which is the fair reference",),
 )

@@ -22,12 +22,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reproduce.contract import Experiment, Report
+from reproduce.contract import Experiment, Report, RunContext
+from reproduce.experiments.nchain_keras import SOURCE
 from reproduce.options import POSITIVE, option
-from reproduce.runs import RunDir, to_jsonable, write_csv, write_json
+from reproduce.runs import RunDir, to_jsonable, write_csv
 
 NAME = "nchain-tabular"
 RULES = ("tutorial", "textbook")
+METHODS = ("naive", "greedy_q", "eps_greedy_q")
+# The tutorial's winner counts over 100 train-and-test rounds (naive, greedy Q, eps-greedy Q).
+PUBLISHED_WINS = {"naive": 13, "greedy_q": 22, "eps_greedy_q": 65}
+PUBLISHED_ROUNDS = 100
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,12 @@ def run(config: Config, run_dir: Path) -> dict:
     import pandas as pd
 
     from callbacks import save_arrays_state
-    from reproduce.envs import policy_string, solve
-    from reproduce.report.published import PUBLISHED_WINS
+    from reproduce.envs import policy_string, solve_nchain
     from reproduce.stats import mean_ci, wilson_ci
     from reproduce.tabular import engine
 
-    rd = RunDir(run_dir, NAME, config, config.seed).start()
+    run = RunContext(NAME, config, run_dir)
+    rd = run.dir
     t0 = time.perf_counter()
     engine.tournament(rounds=1, episodes=1, steps=1)  # load (or compile) the numba code, timed apart
     warmup = time.perf_counter() - t0
@@ -75,24 +80,24 @@ def run(config: Config, run_dir: Path) -> dict:
         rounds[name] = result.returns[:, m]
     rounds["winner_argmax"] = [methods[w] for w in winner]
     rounds["tie"] = tie.astype(int)
-    write_csv(rd.rounds, rounds)
+    write_csv(rd.path / RunDir.ROUNDS, rounds)
 
-    solution = solve(slip=config.slip, gamma=config.y, steps=config.steps)
+    solution = solve_nchain(slip=config.slip, gamma=config.y, steps=config.steps)
     q_mean = result.q.mean(axis=0)
     tables = [(name, s, *q_mean[m, s]) for m, name in enumerate(methods) for s in range(q_mean.shape[1])]
     tables += [("q_star", s, *solution.q[s]) for s in range(solution.q.shape[0])]
-    write_csv(rd.q_tables, pd.DataFrame(tables, columns=["method", "state", "q_forward",
+    write_csv(rd.path / RunDir.Q_TABLES, pd.DataFrame(tables, columns=["method", "state", "q_forward",
                                                                      "q_backward"]))
     # Every round's final tables, in the package's checkpoint format (arrays + JSON, no pickle):
     # callbacks.load_arrays_state(run_dir / "checkpoints") reads them back.
-    save_arrays_state(rd.checkpoints, step=config.rounds * config.episodes * config.steps,
+    save_arrays_state(rd.path / RunDir.CHECKPOINTS, step=config.rounds * config.episodes * config.steps,
                       arrays={name: result.q[:, m] for m, name in enumerate(methods)},
                       state={"experiment": NAME, "config": to_jsonable(config),
                              "layout": "round, state, action"})
     curves = pd.DataFrame({"episode": np.arange(config.episodes)})
     for m, name in enumerate(methods):
         curves[name] = result.curves[:, m].mean(axis=0)
-    write_csv(rd.curves, curves)
+    write_csv(rd.path / RunDir.CURVES, curves)
 
     summary: dict = {"rule": config.rule, "rounds": config.rounds, "episodes": config.episodes,
                      "seed": config.seed, "optimal_return": solution.optimal_return,
@@ -131,14 +136,12 @@ def run(config: Config, run_dir: Path) -> dict:
                   "policy_optimal_share")
     table = pd.DataFrame([{"method": name, **{k: summary.get(f"{k}_{name}", np.nan) for k in per_method}}
                           for name in methods])
-    write_csv(rd.methods, table)
+    write_csv(rd.path / RunDir.METHOD_TABLE, table)
     summary["wall_time_s"] = wall
     summary["env_steps"] = len(methods) * config.rounds * config.episodes * config.steps  # all tables
     summary["jit_load_s"] = warmup
-    write_json(rd.summary, summary)
-    rd.finish(wall_time_s=wall)
-    keys = ("wins_naive", "wins_greedy_q", "wins_eps_greedy_q", "ties", "wall_time_s")
-    return {k: summary[k] for k in keys}
+    return run.finish(printed=("wins_naive", "wins_greedy_q", "wins_eps_greedy_q", "ties", "wall_time_s"),
+                      **summary)
 
 
 def rows(run) -> list[dict]:
@@ -147,21 +150,84 @@ def rows(run) -> list[dict]:
     return [{"agent": f"{method} ({rule} rule)", "method": method, "rule": rule, "rounds": s.get("rounds"),
              "wins": s.get(f"wins_{method}"), "ties": s.get("ties"),
              "mean_return": s.get(f"mean_return_{method}"),
-             "regret": s.get(f"regret_{method}"), "policy": s.get(f"policy_{method}"),
+             "regret": s.get(f"regret_{method}"), "optimal_return": s.get("optimal_return"),
+             "policy": s.get(f"policy_{method}"),
              "max_abs_q_error": s.get(f"max_abs_q_error_{method}"), "wall_time_s": s.get("wall_time_s"),
              "env_steps": s.get("env_steps")}
-            for method in ("naive", "greedy_q", "eps_greedy_q")]
+            for method in METHODS]
+
+
+def _rule(run) -> str:
+    return run.summary.get("rule", run.config.get("rule", "tutorial"))
 
 
 def published(runs) -> list[dict]:
-    from reproduce.report.published import tournament_wins
+    """The tutorial's [13, 22, 65] against our pooled win shares (tutorial rule)."""
+    from reproduce.compare import verdict
+    from reproduce.stats import binomial_range, wilson_ci
 
-    return tournament_wins(runs)
+    tutorial = [r for r in runs if _rule(r) == "tutorial"]
+    if not tutorial:
+        return []
+    total = sum(int(r.summary["rounds"]) for r in tutorial)
+    rows = []
+    for method, count in PUBLISHED_WINS.items():
+        wins = sum(int(r.summary[f"wins_{method}"]) for r in tutorial)
+        low, high = wilson_ci(wins, total)
+        run_low, run_high = binomial_range(wins / total, PUBLISHED_ROUNDS)
+        rows.append({
+            "published": f"wins of {method} out of 100 rounds", "published_value": count,
+            "reproduced": f"{100 * wins / total:.1f} per 100 ({wins}/{total} rounds)",
+            "ci_95": f"[{100 * low:.1f}, {100 * high:.1f}] (Wilson)",
+            "verdict": verdict(count, 100 * low, 100 * high),
+            "one_run_95": f"[{run_low}, {run_high}]",
+            "one_run_verdict": verdict(count, run_low, run_high, (0, PUBLISHED_ROUNDS)),
+        })
+    return rows
+
+
+def win_shares(runs, out: Path):
+    """Win shares per method and rule, with Wilson error bars, and the published shares."""
+    import numpy as np
+
+    from reproduce import figures as fig_
+    from reproduce.stats import wilson_ci
+
+    by_rule: dict[str, list] = {}
+    for r in runs:
+        if r.experiment == NAME:
+            by_rule.setdefault(_rule(r), []).append(r)
+    if not by_rule:
+        return []
+    plt = fig_.plt()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    width = 0.8 / (len(by_rule) + 1)
+    x = np.arange(len(METHODS))
+    ax.bar(x, [PUBLISHED_WINS[m] / 100 for m in METHODS], width, color="lightgray", edgecolor="black",
+           label=f"published {list(PUBLISHED_WINS.values())}")
+    for i, (rule, group) in enumerate(sorted(by_rule.items()), start=1):
+        total = sum(int(r.summary["rounds"]) for r in group)
+        shares, errs = [], [[], []]
+        for m in METHODS:
+            wins = sum(int(r.summary[f"wins_{m}"]) for r in group)
+            low, high = wilson_ci(wins, total)
+            shares.append(wins / total)
+            errs[0].append(wins / total - low)
+            errs[1].append(high - wins / total)
+        ax.bar(x + i * width, shares, width, yerr=errs, capsize=4, label=f"reproduced, {rule} rule")
+    ax.set_xticks(x + width * len(by_rule) / 2, ["naive sum", "greedy Q", "eps-greedy Q"])
+    ax.set_ylabel("share of rounds won (95% Wilson CI)")
+    ax.set_title("NChain tournament: who wins a greedy test game", fontsize=10)
+    ax.legend(fontsize=8)
+    rounds = {rule: sum(int(r.summary["rounds"]) for r in group) for rule, group in by_rule.items()}
+    return [(fig_.save(fig, out / "nchain_win_shares.png"),
+             "Share of tournament rounds each table method wins, published (grey) against ours per update "
+             f"rule (rounds pooled over seeds: {rounds}), with Wilson 95% intervals.")]
 
 
 EXPERIMENT = Experiment(
     NAME, "NChain tutorial: naive / greedy Q / eps-greedy Q tables, 100-round tournament", Config, run,
-    Report("tabular", rows=rows, published=published),
+    Report("tabular", table="optimum", rows=rows, published=published, figures=(win_shares,), source=SOURCE),
     differences=(
         "the tutorial's Q-update adds the reward outside the learning rate; `--rule tutorial` runs it as "
         "published, `--rule textbook` runs the textbook rule beside it (the same choices: the published "

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reproduce.kerasrl.config import RunConfig
-from reproduce.kerasrl.experiment import dqn_experiment
+from reproduce.contract import Report
+from reproduce.kerasrl.config import KERAS_RL, RunConfig
+from reproduce.kerasrl.experiment import Hooks, kerasrl_experiment
 from reproduce.options import ENV_ID, POSITIVE, option
 
 
@@ -27,9 +28,9 @@ def build(config, env, processor=None):
     return ddpg_pendulum(config, env, processor)
 
 
-EXPERIMENT = dqn_experiment(
+EXPERIMENT = kerasrl_experiment(
     "pendulum-ddpg", "keras-rl's DDPG Pendulum example (DDPGAgent, OU noise, 50k steps)", Config,
-    "keras-rl example DDPG", build=build,
+    Report("keras-rl example DDPG", source=KERAS_RL), hooks=Hooks(build=build),
     differences=("Pendulum-v1 (gymnasium; the script: gym's retired Pendulum-v0, the same dynamics and "
                  "200-step limit)",),
 )

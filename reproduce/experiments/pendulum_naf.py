@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from reproduce.contract import Report
 from reproduce.experiments.pendulum_ddpg import Config  # the same budget: 50k steps, 10 test episodes
-from reproduce.kerasrl.experiment import dqn_experiment
+from reproduce.kerasrl.config import KERAS_RL
+from reproduce.kerasrl.experiment import Hooks, kerasrl_experiment
 
 
 def processor(env):
@@ -18,9 +20,9 @@ def build(config, env, processor=None):
     return naf_pendulum(config, env, processor)
 
 
-EXPERIMENT = dqn_experiment(
+EXPERIMENT = kerasrl_experiment(
     "pendulum-naf", "keras-rl's NAF Pendulum example (NAFAgent, rewards / 100, 50k steps)", Config,
-    "keras-rl example NAF", build=build, processor_for=processor,
+    Report("keras-rl example NAF", source=KERAS_RL), hooks=Hooks(build=build, processor_for=processor),
     differences=("Pendulum-v1 (gymnasium; the script: gym's retired Pendulum-v0, the same dynamics and "
                  "200-step limit); test returns are in the env's own units (the processor divides the "
                  "training rewards by 100)",),

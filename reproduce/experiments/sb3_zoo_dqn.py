@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from reproduce.contract import Experiment, Report
+from reproduce.contract import Experiment, Report, RunContext, Source
 from reproduce.errors import ConfigError
 from reproduce.options import POSITIVE, option
 from reproduce.runs import RunDir
@@ -60,11 +60,10 @@ def run(config: Config, run_dir) -> dict:
 
     from callbacks.monitor import MonitorWriter
     from reproduce.evaluation import eval_seed, greedy_episodes, solve_check
-    from reproduce.runs import write_csv, write_json
-    from reproduce.stats import mean_ci
+    from reproduce.runs import write_csv
 
-    rd = RunDir(run_dir, NAME, config, config.seed).start()
-    t0 = time.perf_counter()
+    run = RunContext(NAME, config, run_dir)
+    t0 = run.t0
     threshold = gym.spec(config.env).reward_threshold
     seed = eval_seed(config.seed)
     curve, solved_at, confirm = [], None, None
@@ -93,31 +92,28 @@ def run(config: Config, run_dir) -> dict:
     results = confirm if confirm is not None else episodes(model, config.eval_episodes, seed)
     returns = [r for r, _ in results]
     wall = time.perf_counter() - t0
-    with MonitorWriter(rd.episodes, ("episode",), {"env_id": config.env}) as log:
+    with MonitorWriter(run.file(RunDir.EPISODES), ("episode",), {"env_id": config.env}) as log:
         for i, (r, n, t) in enumerate(zip(env.get_episode_rewards(), env.get_episode_lengths(),
                                           env.get_episode_times())):
             log.write(r, n, t=t, episode=i)
-    write_csv(rd.eval_curve, pd.DataFrame(curve, columns=["step", "r_mean", "r_min", "r_max", "episodes"]))
-    write_csv(rd.eval, pd.DataFrame({"episode": range(len(results)), "r": returns,
-                                     "l": [n for _, n in results]}))
-    mean, low, high = mean_ci(returns)
-    summary = {
-        "env_id": config.env, "eval_episodes": len(returns), "eval_mean": mean, "eval_ci_low": low,
-        "eval_ci_high": high, "reward_threshold": threshold, "solved": solved_at is not None,
-        "steps_to_solve": solved_at[0] if solved_at else None,
-        "time_to_solve_s": solved_at[1] if solved_at else None, "steps_trained": int(model.num_timesteps),
-        "env_steps": int(model.num_timesteps), "wall_time_s": wall, "agent": "stable_baselines3.DQN",
-        "hyperparameters": "rl-baselines3-zoo hyperparams/dqn.yml CartPole-v1",
-    }
-    write_json(rd.summary, summary)
-    rd.finish(wall_time_s=wall, sb3_versions={name: metadata.version(name)
-                                              for name in ("stable-baselines3", "torch")})
-    return {k: v for k, v in summary.items() if k in ("eval_mean", "solved", "steps_to_solve", "wall_time_s")}
+    write_csv(run.file(RunDir.EVAL_CURVE),
+              pd.DataFrame(curve, columns=["step", "r_mean", "r_min", "r_max", "episodes"]))
+    run.evaluate(returns, [n for _, n in results], config.env, threshold=threshold)
+    return run.finish(
+        printed=("eval_mean", "solved", "steps_to_solve", "wall_time_s"),
+        manifest={"sb3_versions": {name: metadata.version(name) for name in ("stable-baselines3", "torch")}},
+        solved=solved_at is not None, steps_to_solve=solved_at[0] if solved_at else None,
+        time_to_solve_s=solved_at[1] if solved_at else None, steps_trained=int(model.num_timesteps),
+        env_steps=int(model.num_timesteps), wall_time_s=wall, agent="stable_baselines3.DQN",
+        hyperparameters="rl-baselines3-zoo hyperparams/dqn.yml CartPole-v1")
 
 
 EXPERIMENT = Experiment(
     NAME, "Stable-Baselines3 DQN, rl-zoo's CartPole-v1 hyperparameters (needs the bench extra)", Config, run,
-    Report("SB3 DQN, rl-zoo hyperparameters"), check=check,
+    Report("SB3 DQN, rl-zoo hyperparameters (early stop)", table="solve",
+           notes="the reference: stops at its first confirmed solve, so its final agent is the solving one",
+           source=Source("RL Baselines3 Zoo, hyperparams/dqn.yml", "Antonin Raffin et al.",
+                         "https://github.com/DLR-RM/rl-baselines3-zoo")), check=check,
     differences=("the reference, not a reproduction: SB3's DQN as rl-zoo tunes it, stopped and evaluated by "
                  "our rules (the same checks and evaluation seeds as cartpole-dqn-tuned)",),
 )

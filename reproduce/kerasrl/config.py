@@ -5,9 +5,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from reproduce.contract import Source
 from reproduce.options import ENV_ID, POSITIVE, nested, option
 
 POLICIES = ("eps-greedy", "boltzmann", "linear-annealed-eps", "greedy")
+
+KERAS_RL = Source("keras-rl examples", "Matthias Plappert et al.",
+                  "https://github.com/keras-rl/keras-rl/tree/master/examples")
+"""The keras-rl examples (dqn_cartpole.py, duel_dqn_cartpole.py, sarsa_cartpole.py, cem_cartpole.py,
+ddpg_pendulum.py, naf_pendulum.py) that the keras-rl experiments reproduce."""
 
 
 @dataclass(frozen=True)

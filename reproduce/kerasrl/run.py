@@ -9,24 +9,23 @@ greedily and writes ``episodes.csv``, ``eval_curve.csv``, ``eval.csv`` and ``sum
 from __future__ import annotations
 
 import random
-import time
 import warnings
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-import pandas as pd
 import tensorflow as tf
 import threadpoolctl
 
 from reproduce.adapters import KerasRLEnv
+from reproduce.contract import RunContext
 from reproduce.errors import ConfigError
 from reproduce.evaluation import eval_seed, keras_rl_episodes
 from reproduce.kerasrl.builders import build_agent, validate
 from reproduce.kerasrl.config import DQNRunConfig, RunConfig, config_from_dict
+from reproduce.kerasrl.experiment import Hooks
 from reproduce.kerasrl.training import Progress, SolveCheck
-from reproduce.runs import RunDir, to_jsonable, write_csv, write_json
-from reproduce.stats import mean_ci
+from reproduce.runs import RunDir, to_jsonable
 
 # tf-keras's graph-mode train function and keras-rl's tiny warm-up phase warn on every run.
 warnings.filterwarnings("ignore", message=".*state_updates.*")
@@ -69,35 +68,31 @@ def make_agent(config: DQNRunConfig, env: KerasRLEnv, processor=None):
     return build_agent(config.dqn, int(env.action_space.n), input_shape, processor=processor)
 
 
-def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, processor=None, verbose=True,
-                       resume: bool = False, extra=None, build=make_agent):
+def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, hooks: Hooks = Hooks(),
+                       verbose=True, resume: bool = False):
     """Train (or, with ``resume``, continue from the newest good checkpoint) and evaluate.
 
-    ``extra(agent) -> dict`` adds experiment-specific numbers to ``summary.json``. Returns
-    ``(agent, summary dict)`` with the files written.
+    Returns ``(agent, the RunContext)`` with the files written (``run.summary`` is the summary).
     """
     from callbacks import CheckpointError, CheckpointWriteError, load_rewards, resume_from, training_callbacks
 
     validate_run(config)
-    run = RunDir(run_dir, experiment, config, config.seed)
-    if resume:
-        run.reopen()
-    else:
-        run.start()
-    t0 = time.perf_counter()  # times include building the agent (as the SB3 benchmark's do)
+    build = hooks.build or make_agent
+    processor = hooks.processor_for(gym.make(config.env)) if hooks.processor_for else None
+    run = RunContext(experiment, config, run_dir, resume=resume)  # times include building the agent
     seed_everything(config.seed)
     env = make_env(config)
     agent = build(config, env, processor)
     state = None
     if resume:
         try:
-            state = resume_from(run.checkpoints, agent, env)
+            state = resume_from(run.file(RunDir.CHECKPOINTS), agent, env)
         except CheckpointError as exc:
             raise ConfigError(f"cannot resume {run_dir}: {exc}") from None
     threshold = gym.spec(config.env).reward_threshold
     callbacks = training_callbacks(
         run.path, resume=state, every_steps=config.checkpoint_every, keep_last=2, keep_best_by=None,
-        save_memory=True, config={"experiment": experiment, **to_jsonable(config)}, manifest=run.manifest,
+        save_memory=True, config={"experiment": experiment, **to_jsonable(config)}, manifest=run.dir.manifest,
         resume_hint=f"reproduce run {experiment} --resume {run.path}", tensorboard=config.tensorboard,
     )
     if verbose:
@@ -105,8 +100,8 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, proces
     check = None
     if config.check_every:
         check = SolveCheck(config.env, threshold, config.check_every, config.check_episodes,
-                           config.eval_episodes, eval_seed(config.seed), t0, stop=config.stop_when_solved,
-                           curve_path=run.eval_curve, resumed_step=state.step if state else 0)
+                           config.eval_episodes, eval_seed(config.seed), run.t0, stop=config.stop_when_solved,
+                           curve_path=run.file(RunDir.EVAL_CURVE), resumed_step=state.step if state else 0)
         callbacks.append(check)
     try:
         agent.fit(env, nb_steps=config.steps, verbose=0, callbacks=callbacks)
@@ -117,33 +112,28 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, proces
         episodes = check.eval
     else:
         episodes = keras_rl_episodes(agent, config.env, config.eval_episodes, eval_seed(config.seed))
-    wall = time.perf_counter() - t0
-    returns = [r for r, _ in episodes]
-    mean, low, high = mean_ci(returns)
-    write_csv(run.eval, pd.DataFrame(
-        {"episode": range(len(episodes)), "r": returns, "l": [n for _, n in episodes]}))
-    solved = threshold is not None and mean >= threshold
+    wall = run.elapsed()
+    summary = run.evaluate([r for r, _ in episodes], [n for _, n in episodes], config.env,
+                           threshold=threshold)
+    summary.reward_threshold = threshold
+    solved = bool(summary.solved)
     if check is not None and check.solved_at is not None:
         steps_to_solve, time_to_solve = check.solved_at
     else:
         steps_to_solve, time_to_solve = (steps_trained, wall) if solved else (None, None)
-    summary = {
-        "env_id": config.env, "eval_episodes": len(episodes), "eval_mean": mean, "eval_ci_low": low,
-        "eval_ci_high": high, "eval_min": float(min(returns)), "reward_threshold": threshold,
-        "solved": bool(solved), "steps_to_solve": steps_to_solve, "time_to_solve_s": time_to_solve,
-        "steps_trained": steps_trained, "env_steps": steps_trained,
-        "train_episodes": len(load_rewards(run.episodes)),
+    values = {
+        "eval_min": float(min(r for r, _ in episodes)), "solved": solved, "steps_to_solve": steps_to_solve,
+        "time_to_solve_s": time_to_solve, "steps_trained": steps_trained, "env_steps": steps_trained,
+        "train_episodes": len(load_rewards(run.file(RunDir.EPISODES))),
         "checks": check.checks if check else 0, "wall_time_s": wall,
-        "resumed_from_step": state.step if state else None,
-        "agent": type(agent).__name__,
+        "resumed_from_step": state.step if state else None, "agent": type(agent).__name__,
     }
     if isinstance(config, DQNRunConfig):
-        summary["truncation_aware"] = config.dqn.truncation_aware
-    if extra is not None:
-        summary.update(extra(agent))
-    write_json(run.summary, summary)
-    run.finish(wall_time_s=wall)
-    return agent, summary
+        values["truncation_aware"] = config.dqn.truncation_aware
+    if hooks.after_training is not None:
+        values.update(hooks.after_training(agent, run, config))
+    run.finish(**values)
+    return agent, run
 
 
 def load_run_config(experiment: str, cls, run_dir):
@@ -155,30 +145,22 @@ def load_run_config(experiment: str, cls, run_dir):
     return config_from_dict(cls, data)
 
 
-def agent_for(cls, data: dict, processor_for=None, build=make_agent):
+def agent_for(cls, data: dict, hooks: Hooks = Hooks()):
     """A compiled agent rebuilt from a checkpoint's config dict (``reproduce evaluate``)."""
     config = config_from_dict(cls, data)
     seed_everything(config.seed)
     env = make_env(config)
-    return build(config, env, processor_for(env) if processor_for else None)
+    return (hooks.build or make_agent)(config, env, hooks.processor_for(env) if hooks.processor_for else None)
 
 
 def env_for(cls, data: dict):
     return make_env(config_from_dict(cls, data))
 
 
-def short(summary: dict) -> dict:
-    """The few numbers the CLI prints per seed."""
-    keys = ("eval_mean", "solved", "steps_to_solve", "time_to_solve_s", "policy", "max_abs_q_error",
-            "regret", "wall_time_s")
-    return {k: round(v, 3) if isinstance(v, float) else v for k, v in summary.items() if k in keys}
+PRINTED = ("eval_mean", "solved", "steps_to_solve", "time_to_solve_s", "policy", "max_abs_q_error", "regret",
+           "wall_time_s")  # the few numbers the CLI prints per seed
 
 
-def train(name: str, config: RunConfig, run_dir, processor_for=None, extra_for=None, resume=False,
-          build=make_agent) -> dict:
+def train(name: str, config: RunConfig, run_dir, hooks: Hooks = Hooks(), resume=False) -> dict:
     """Run (or resume) one keras-rl experiment; the short summary the CLI prints."""
-    processor = processor_for(gym.make(config.env)) if processor_for else None
-    extra = extra_for(RunDir(run_dir), config) if extra_for else None
-    _, summary = train_and_evaluate(name, config, Path(run_dir), processor, resume=resume, extra=extra,
-                                    build=build)
-    return short(summary)
+    return train_and_evaluate(name, config, Path(run_dir), hooks, resume=resume)[1].printed(PRINTED)

@@ -2,7 +2,7 @@
 
 Run directories are found by their manifest anywhere under ``runs/``. A directory that
 cannot be read is named with the reason and skipped; each experiment turns its runs into
-rows through its :class:`~reproduce.experiments.Report`.
+rows through its :class:`~reproduce.contract.Report`.
 """
 
 from __future__ import annotations
@@ -13,15 +13,13 @@ from pathlib import Path
 import pandas as pd
 
 from reproduce import experiments
+from reproduce.contract import Summary
 from reproduce.errors import ConfigError
 from reproduce.runs import RunDir, read_json
 
-TABLES = (RunDir.ROUNDS, RunDir.EVAL, RunDir.Q_TABLE, RunDir.Q_TABLES, RunDir.EVAL_CURVE, RunDir.UP_TIME,
-          RunDir.WIN_COUNTS)
-HEADLINE = ("eval_mean", "eval_ci_low", "eval_ci_high", "solved", "steps_to_solve", "time_to_solve_s",
-            "mean_return", "expected_return", "regret", "policy", "max_abs_q_error", "env_id", "steps",
-            "episodes", "eval_episodes", "env_steps", "play_accuracy", "exact_win_rate", "optimal_win_rate",
-            "max_abs_q_pi_error")
+# The optimum family's vocabulary (reproduce.report.tables), read from a summary's extra fields too.
+OPTIMUM_KEYS = ("mean_return", "expected_return", "optimal_return", "regret", "policy", "max_abs_q_error",
+                "solved_during_training", "steps", "episodes")
 
 
 @dataclass
@@ -33,8 +31,9 @@ class Run:
     seed: int
     config: dict
     manifest: dict
-    summary: dict
+    summary: Summary
     files: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """every CSV file at the top of the run directory, read (``episodes.csv`` through its Monitor reader)"""
 
 
 @dataclass
@@ -53,16 +52,18 @@ def read_run(path: Path) -> Run:
         raise ConfigError(f"run not complete (status {manifest.get('status')!r})")
     config = rd.read_config()
     run = Run(rd.path, manifest.get("experiment") or config.get("experiment", "?"),
-              int(manifest.get("seed", config.get("seed", -1))), config, manifest, read_json(rd.summary))
-    for name in TABLES:
-        if (rd.path / name).exists():
-            try:
-                run.files[name] = pd.read_csv(rd.path / name)
-            except (ValueError, pd.errors.ParserError) as exc:
-                raise ConfigError(f"malformed {name}: {exc}") from None
-    if rd.episodes.exists():
+              int(manifest.get("seed", config.get("seed", -1))), config, manifest,
+              Summary.from_json(read_json(rd.path / RunDir.SUMMARY)))
+    for path in sorted(rd.path.glob("*.csv")):
+        if path.name == RunDir.EPISODES or not path.is_file():
+            continue
         try:
-            run.files[RunDir.EPISODES] = load_rewards(rd.episodes)
+            run.files[path.name] = pd.read_csv(path)
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise ConfigError(f"malformed {path.name}: {exc}") from None
+    if (rd.path / RunDir.EPISODES).exists():
+        try:
+            run.files[RunDir.EPISODES] = load_rewards(rd.path / RunDir.EPISODES)
         except RewardLogError as exc:
             raise ConfigError(str(exc)) from None
     return run
@@ -78,10 +79,11 @@ def collect(runs_dir: Path) -> Collection:
     return Collection(runs, problems)
 
 
-def headline_row(run: Run) -> list[dict]:
-    """The default: one row per run with the summary's headline numbers."""
-    return [{"wall_time_s": run.summary.get("wall_time_s"),
-             **{k: run.summary[k] for k in HEADLINE if k in run.summary}}]
+def headline_row(run: Run, extra: tuple[str, ...] = ()) -> list[dict]:
+    """The default: one row per run with the summary's standard fields, the optimum family's and
+    ``extra`` (the keys of the experiment's declared columns)."""
+    data = run.summary.to_json()
+    return [{k: data[k] for k in dict.fromkeys((*Summary.STANDARD, *OPTIMUM_KEYS, *extra)) if k in data}]
 
 
 def _shown(path: Path) -> str:
@@ -99,7 +101,8 @@ def tidy(collection: Collection) -> pd.DataFrame:
         except ConfigError:
             collection.problems.append((run.path, f"unknown experiment {run.experiment!r}"))
             continue
-        for row in (report.rows or headline_row)(run):
+        keys = tuple(column.key for column in report.columns)
+        for row in (report.rows(run) if report.rows else headline_row(run, keys)):
             env = run.summary.get("env_id") or run.config.get("env_id") or run.config.get("env")
             rows.append({"experiment": run.experiment, "seed": run.seed, "env_id": env,
                          "run_dir": _shown(run.path), "agent": report.agent, **row})

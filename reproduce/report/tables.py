@@ -1,8 +1,9 @@
-"""The aggregate tables: every NChain agent and every CartPole agent, one row per (experiment, agent).
+"""The report's table families (:data:`reproduce.contract.TABLES`), one row per (experiment, agent, env).
 
-Aggregates over seeds are the mean and the IQM, each with a 95% percentile-bootstrap interval
-(never outside the observed scores); rates carry Wilson intervals; every row says how many
-seeds (and greedy test episodes per seed) stand behind it, and what it cost.
+Each experiment declares its family and any extra columns on its :class:`~reproduce.contract.Report`;
+nothing here knows an experiment by name. Aggregates over seeds are the mean and the IQM, each with a
+95% percentile-bootstrap interval (never outside the observed scores); rates carry Wilson intervals;
+every row says how many seeds stand behind it and what it cost.
 """
 
 from __future__ import annotations
@@ -12,29 +13,39 @@ import pandas as pd
 
 from reproduce.stats import bootstrap_ci, iqm, wilson_ci
 
+TITLES = {
+    "optimum": ("Against the exact optimum",
+                "Tasks with an exact solver: the greedy policy's return (`mean_return`, else its exact "
+                "`expected_return`, else the greedy test mean), the optimum it could reach and the regret "
+                "against it, the greedy policy, and the largest error of the learned Q against Q*."),
+    "solve": ("Solve rates",
+              "Episodic tasks with a reward threshold. **Final agent**: the greedy test episodes of the "
+              "agent at the end of training (`eval.csv`); solved when their mean reaches the env's "
+              "threshold. "
+              "**At some point**: a periodic greedy check during training reached it (the first such step "
+              "and time are the steps and seconds to solve). Early-stopping configs stop at that point, so "
+              "for them both columns count the same agent."),
+    "return": ("Greedy return", "The greedy test return of the final agent (no exploration)."),
+}
+
 
 def fmt_ci(point: float, low: float, high: float, digits: int = 2) -> str:
     return f"{point:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
-def _values(group: pd.DataFrame, column: str) -> pd.Series:
+def values(group: pd.DataFrame, column: str) -> pd.Series:
     if column not in group:
         return pd.Series(dtype=float)
     return pd.to_numeric(group[column], errors="coerce").dropna()
 
 
-def _agg(group: pd.DataFrame, column: str, digits: int = 1, statistic=np.mean) -> str:
+def agg(group: pd.DataFrame, column: str, digits: int = 1, statistic=np.mean) -> str:
     """``statistic`` over seeds with its bootstrap interval (a single seed: the value alone)."""
-    values = _values(group, column)
-    if len(values) == 0:
+    vals = values(group, column)
+    if len(vals) == 0:
         return "n/a"
-    point, low, high = bootstrap_ci(values, statistic)
-    return fmt_ci(point, low, high, digits) if len(values) > 1 else f"{point:.{digits}f}"
-
-
-def _mean(group: pd.DataFrame, column: str, digits: int = 1) -> str:
-    values = _values(group, column)
-    return f"{values.mean():.{digits}f}" if len(values) else "n/a"
+    point, low, high = bootstrap_ci(vals, statistic)
+    return fmt_ci(point, low, high, digits) if len(vals) > 1 else f"{point:.{digits}f}"
 
 
 def rate(successes: int, trials: int) -> str:
@@ -45,72 +56,82 @@ def rate(successes: int, trials: int) -> str:
 
 def cost(group: pd.DataFrame) -> dict:
     """Env steps, wall time and time per env step (means over seeds)."""
-    steps = _values(group, "env_steps")
-    wall = _values(group, "wall_time_s")
+    steps = values(group, "env_steps")
+    wall = values(group, "wall_time_s")
     per_step = (wall / steps).dropna() if len(steps) and len(wall) else pd.Series(dtype=float)
     return {"env steps (mean)": f"{steps.mean():.0f}" if len(steps) else "n/a",
             "wall s (mean)": f"{wall.mean():.1f}" if len(wall) else "n/a",
             "ms per env step": f"{1000 * per_step.mean():.3f}" if len(per_step) else "n/a"}
 
 
-def nchain_table(table: pd.DataFrame) -> pd.DataFrame:
-    from reproduce.envs import solve
+def _flags(group: pd.DataFrame, column: str) -> pd.Series:
+    if column not in group:
+        return pd.Series([False] * len(group), index=group.index)
+    return group[column].map(lambda v: bool(v) if v is not None and v == v else False)
 
-    optimum = solve().optimal_return
+
+def _return_column(group: pd.DataFrame) -> str:
+    for column in ("mean_return", "expected_return", "eval_mean"):
+        if len(values(group, column)):
+            return column
+    return "eval_mean"
+
+
+def optimum_columns(group: pd.DataFrame) -> dict:
+    ret = _return_column(group)
+    policies = group["policy"].dropna().astype(str) if "policy" in group else pd.Series(dtype=str)
+    return {
+        "greedy return: mean [95% CI]": agg(group, ret, 2),
+        "greedy return: IQM [95% CI]": agg(group, ret, 2, statistic=iqm),
+        "optimum": agg(group, "optimal_return", 2),
+        "regret": agg(group, "regret", 2),
+        "greedy policy (majority)": policies.mode().iat[0] if len(policies) else "n/a",
+        "max \\|Q - Q*\\|": agg(group, "max_abs_q_error", 2),
+    }
+
+
+def solve_columns(group: pd.DataFrame) -> dict:
+    final = _flags(group, "solved")
+    ever = _flags(group, "solved_during_training") | final if "solved_during_training" in group else final
+    episodes = values(group, "eval_episodes")
+    return {
+        "eval episodes / seed": f"{episodes.median():.0f}" if len(episodes) else "n/a",
+        "final agent solves [Wilson 95%]": rate(int(final.sum()), len(group)),
+        "solved at some point [Wilson 95%]": rate(int(ever.sum()), len(group)),
+        "final greedy eval: mean [95% CI]": agg(group, "eval_mean"),
+        "final greedy eval: IQM [95% CI]": agg(group, "eval_mean", statistic=iqm),
+        "steps to first solve": agg(group[ever.values], "steps_to_solve", 0),
+        "s to first solve": agg(group[ever.values], "time_to_solve_s", 1),
+    }
+
+
+def return_columns(group: pd.DataFrame) -> dict:
+    episodes = values(group, "eval_episodes")
+    return {
+        "test episodes / seed": f"{episodes.median():.0f}" if len(episodes) else "n/a",
+        "greedy return: mean [95% CI]": agg(group, "eval_mean", 2),
+        "greedy return: IQM [95% CI]": agg(group, "eval_mean", 2, statistic=iqm),
+    }
+
+
+COLUMNS = {"optimum": optimum_columns, "solve": solve_columns, "return": return_columns}
+
+
+def family_table(table: pd.DataFrame, family: str, reports: dict) -> pd.DataFrame:
+    """One row per (experiment, agent, env) of the experiments in ``family``; ``reports`` maps experiment
+    names to their :class:`~reproduce.contract.Report` (its extra columns join the table)."""
+    if not len(table):
+        return pd.DataFrame()
+    members = [name for name, report in reports.items() if report.table == family]
     rows = []
-    nchain = table[table.experiment.str.startswith("nchain")] if len(table) else table
-    for (experiment, agent), group in nchain.groupby(["experiment", "agent"], sort=False):
-        ret_col = "mean_return" if group.get("mean_return", pd.Series(dtype=float)).notna().any() \
-            else "expected_return"
-        policies = group["policy"].dropna().astype(str) if "policy" in group else pd.Series(dtype=str)
-        rows.append({
-            "experiment": experiment, "agent": agent, "seeds": group.seed.nunique(),
-            "greedy return: mean [95% CI]": _agg(group, ret_col),
-            "greedy return: IQM [95% CI]": _agg(group, ret_col, statistic=iqm),
-            f"regret vs {optimum:.2f}": _agg(group, "regret"),
-            "greedy policy (majority)": policies.mode().iat[0] if len(policies) else "n/a",
-            "max \\|Q - Q*\\|": _agg(group, "max_abs_q_error", 2),
-            "max \\|Q - Q^pi\\| (SARSA)": _agg(group, "max_abs_q_pi_error", 2),
-            **cost(group),
-        })
-    return pd.DataFrame(rows)
-
-
-def cartpole_table(table: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    cart = table[table.experiment.str.startswith(("cartpole", "sb3"))] if len(table) else table
-    for (experiment, agent, env_id), group in cart.groupby(["experiment", "agent", "env_id"], sort=False,
+    part = table[table.experiment.isin(members)]
+    for (experiment, agent, env_id), group in part.groupby(["experiment", "agent", "env_id"], sort=False,
                                                            dropna=False):
-        solved = group["solved"].fillna(False).astype(bool) if "solved" in group else pd.Series([False])
-        episodes = _values(group, "eval_episodes")
-        rows.append({
-            "experiment": experiment, "agent": agent, "env": env_id, "seeds": group.seed.nunique(),
-            "eval episodes / seed": f"{episodes.median():.0f}" if len(episodes) else "n/a",
-            "solve rate [Wilson 95%]": rate(int(solved.sum()), len(group)),
-            "greedy eval: mean [95% CI]": _agg(group, "eval_mean"),
-            "greedy eval: IQM [95% CI]": _agg(group, "eval_mean", statistic=iqm),
-            "steps to solve (solved seeds)": _agg(group[solved.values], "steps_to_solve", 0),
-            "s to solve (solved seeds)": _agg(group[solved.values], "time_to_solve_s", 1),
-            **cost(group),
-        })
-    return pd.DataFrame(rows)
-
-
-def other_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Catch and Pendulum agents: greedy return, Catch's exact win rate against the optimum, cost."""
-    rows = []
-    other = table[table.experiment.str.startswith(("catch", "pendulum"))] if len(table) else table
-    for (experiment, agent, env_id), group in other.groupby(["experiment", "agent", "env_id"], sort=False,
-                                                            dropna=False):
-        episodes = _values(group, "eval_episodes")
-        rows.append({
-            "experiment": experiment, "agent": agent, "env": env_id, "seeds": group.seed.nunique(),
-            "test episodes / seed": f"{episodes.median():.0f}" if len(episodes) else "n/a",
-            "greedy return: mean [95% CI]": _agg(group, "eval_mean", 2),
-            "greedy return: IQM [95% CI]": _agg(group, "eval_mean", 2, statistic=iqm),
-            "play accuracy": _agg(group, "play_accuracy", 2),
-            "exact win rate, all starts (optimum 1.00)": _agg(group, "exact_win_rate", 2),
-            "max \\|Q - Q*\\|": _agg(group, "max_abs_q_error", 2),
-            **cost(group),
-        })
-    return pd.DataFrame(rows)
+        row = {"experiment": experiment, "agent": agent, "env": env_id, "seeds": group.seed.nunique(),
+               **COLUMNS[family](group)}
+        for column in reports[experiment].columns:
+            row[column.label] = agg(group, column.key, column.digits)
+        rows.append({**row, **cost(group)})
+    frame = pd.DataFrame(rows)
+    # a declared column shows "n/a" in the other experiments' rows of the family
+    return frame.fillna("n/a") if len(frame) else frame

@@ -25,7 +25,7 @@ def _experiment(config: dict | None):
     experiment = experiments.get(config.get("experiment"))
     if experiment.load_agent is None or experiment.make_env is None:
         raise ConfigError(f"experiment {experiment.name!r} does not rebuild agents from checkpoints; "
-                          f"evaluate a keras-rl run, or call reproduce.evaluate.load_agent(path, "
+                          f"evaluate a keras-rl run, or call reproduce.evaluate_command.load_agent(path, "
                           f"builder=...) from Python")
     return experiment
 
