@@ -26,8 +26,11 @@ class Config:
     """The published run: 500 episodes of at most 500 steps."""
 
     episodes: int = option(500, "training episodes (the published n_episodes)", check=POSITIVE)
-    quirks: bool = option(True, "untaken actions' targets from the value (target) model, as published; "
-                                "false: from the action model")
+    quirks: bool = option(
+        True,
+        "untaken actions' targets from the value (target) model, as published; "
+        "false: from the action model",
+    )
     eval_episodes: int = option(100, "greedy test episodes after training", check=POSITIVE)
     seed: int = 0
     """seeds the env's resets, the epsilon, action and replay draws and the initial weights"""
@@ -39,12 +42,16 @@ def make_run(name: str, dueling: bool):
         from reproduce.originals.garethjns_report import train_and_evaluate
 
         agent = FastDQN(config.seed, dueling=dueling, quirks=config.quirks)
-        return train_and_evaluate(name, config, run_dir, agent, lambda a, each: a.train(config.episodes, each))
+        return train_and_evaluate(
+            name, config, run_dir, agent, lambda a, each: a.train(config.episodes, each)
+        )
 
     return run
 
 
-def make_report(name: str, agent: str, title: str, points: dict, window: int, reps: int, path: str) -> Report:
+def make_report(
+    name: str, agent: str, title: str, points: dict, window: int, reps: int, path: str
+) -> Report:
     def published(runs) -> list[dict]:
         from reproduce.originals.garethjns_report import curve_verdicts
 
@@ -55,27 +62,43 @@ def make_report(name: str, agent: str, title: str, points: dict, window: int, re
 
         return figure(name, title, points, reps)(runs, out_dir)
 
-    return Report(agent, table="solve", published=published, figures=(figure,), source=source(path),
-                  notes="Trained on CartPole-v0 with its 200-step limit removed and a 500-step loop cap, which is "
-                        "CartPole-v1's task; so the greedy test runs CartPole-v1 and its threshold (475) decides "
-                        f"solved. The published curve is compared at a few episodes read from its figure (mean "
-                        f"over {window} episodes around each).")
+    return Report(
+        agent,
+        table="solve",
+        published=published,
+        figures=(figure,),
+        source=source(path),
+        notes="Trained on CartPole-v0 with its 200-step limit removed and a 500-step loop cap, which is "
+        "CartPole-v1's task; so the greedy test runs CartPole-v1 and its threshold (475) decides "
+        f"solved. The published curve is compared at a few episodes read from its figure (mean "
+        f"over {window} episodes around each).",
+    )
 
 
 DIFFERENCES = (
     "seeded streams (env resets, epsilon draws, action-space samples, replay indices, initial weights) where "
     "upstream seeded nothing; gymnasium's CartPole-v0 unwrapped (same physics, float32 observations)",
     "initial weights drawn by numpy with Keras's glorot-uniform/zeros rule and set on both models",
-    "the unused clip + StandardScaler pipeline (fitted on 100,000 samples upstream, never applied) is not built",
+    "the unused clip + StandardScaler pipeline (fitted on 100,000 samples upstream, never applied) "
+    "is not built",
     "Adam is tf-keras's legacy class (the package runs Keras in graph mode; the same update)",
     "the fast run (numba, float64) replays the reference loop's draws: same actions, weights to ~1e-5",
     "one seed is one of the published repetitions; the report's curve pools the seeds as upstream's plot",
 )
 
 EXPERIMENT = Experiment(
-    NAME, "garethjns's DQN on CartPole (Dense 16-8, replay 200, batch 75, -10 on done), 500 episodes, numba",
-    Config, make_run(NAME, False),
-    make_report(NAME, "DQN (reinforcement-learning-keras)", "garethjns DQN on CartPole", PUBLISHED, WINDOW, 5,
-                "agents/cart_pole/q_learning/deep_q_agent.py"),
+    NAME,
+    "garethjns's DQN on CartPole (Dense 16-8, replay 200, batch 75, -10 on done), 500 episodes, numba",
+    Config,
+    make_run(NAME, False),
+    make_report(
+        NAME,
+        "DQN (reinforcement-learning-keras)",
+        "garethjns DQN on CartPole",
+        PUBLISHED,
+        WINDOW,
+        5,
+        "agents/cart_pole/q_learning/deep_q_agent.py",
+    ),
     differences=DIFFERENCES,
 )

@@ -15,9 +15,18 @@ PUBLISHED = {50: 60.0, 100: 200.0, 150: 370.0, 250: 378.0, 350: 378.0, 450: 390.
 WINDOW = 25
 
 EXPERIMENT = Experiment(
-    NAME, "garethjns's dueling DQN on CartPole (V + A - mean(A) head), 500 episodes, numba", Config,
+    NAME,
+    "garethjns's dueling DQN on CartPole (V + A - mean(A) head), 500 episodes, numba",
+    Config,
     make_run(NAME, True),
-    make_report(NAME, "dueling DQN (reinforcement-learning-keras)", "garethjns dueling DQN on CartPole",
-                PUBLISHED, WINDOW, 4, "agents/cart_pole/q_learning/dueling_deep_q_agent.py"),
+    make_report(
+        NAME,
+        "dueling DQN (reinforcement-learning-keras)",
+        "garethjns dueling DQN on CartPole",
+        PUBLISHED,
+        WINDOW,
+        4,
+        "agents/cart_pole/q_learning/dueling_deep_q_agent.py",
+    ),
     differences=DIFFERENCES,
 )

@@ -27,8 +27,12 @@ class Config:
     """The published run: 1,000 episodes of at most 500 steps."""
 
     episodes: int = option(1000, "training episodes (the published n_episodes)", check=POSITIVE)
-    quirks: bool = option(True, "the published target trick (y = p + 0.001 (onehot - p) G); false: plain REINFORCE")
-    checkpoint_every: int = option(250, "episodes between arrays-state checkpoints (0: none)", check=NON_NEGATIVE)
+    quirks: bool = option(
+        True, "the published target trick (y = p + 0.001 (onehot - p) G); false: plain REINFORCE"
+    )
+    checkpoint_every: int = option(
+        250, "episodes between arrays-state checkpoints (0: none)", check=NON_NEGATIVE
+    )
     eval_episodes: int = option(100, "greedy test episodes after training", check=POSITIVE)
     seed: int = 0
     """seeds the env's resets and the action draws (upstream's global np.random) and the initial weights"""
@@ -40,7 +44,11 @@ def _train(config, checkpoints, done: int = 0):
     def train(agent, on_episode):
         def each(episode, total):
             on_episode(episode, total)
-            if config.checkpoint_every and episode % config.checkpoint_every == 0 and episode < config.episodes:
+            if (
+                config.checkpoint_every
+                and episode % config.checkpoint_every == 0
+                and episode < config.episodes
+            ):
                 arrays, state = agent.arrays_state()
                 save_arrays_state(checkpoints, episode, arrays, state)
 
@@ -55,7 +63,9 @@ def run(config: Config, run_dir) -> dict:
     from reproduce.runs import RunDir
 
     agent = FastReinforce(config.seed, config.quirks)
-    return train_and_evaluate(NAME, config, run_dir, agent, _train(config, RunDir(run_dir).file(RunDir.CHECKPOINTS)))
+    return train_and_evaluate(
+        NAME, config, run_dir, agent, _train(config, RunDir(run_dir).file(RunDir.CHECKPOINTS))
+    )
 
 
 def resume(run_dir) -> dict:
@@ -67,14 +77,22 @@ def resume(run_dir) -> dict:
     from reproduce.runs import RunDir, read_json
 
     rd = RunDir(run_dir)
-    stored = {k: v for k, v in read_json(rd.file(RunDir.CONFIG)).items() if k in Config.__dataclass_fields__}
+    stored = {
+        k: v for k, v in read_json(rd.file(RunDir.CONFIG)).items() if k in Config.__dataclass_fields__
+    }
     config = Config(**stored)
     _, state, arrays = newest_good(run_dir)
     agent = FastReinforce.from_state(state, arrays)
     lines = rd.file(RunDir.EPISODES).read_text().splitlines(keepends=True)
-    rd.file(RunDir.EPISODES).write_text("".join(lines[:2 + agent.episode]))
-    return train_and_evaluate(NAME, config, run_dir, agent, _train(config, rd.file(RunDir.CHECKPOINTS), agent.episode),
-                              resume_state=state)
+    rd.file(RunDir.EPISODES).write_text("".join(lines[: 2 + agent.episode]))
+    return train_and_evaluate(
+        NAME,
+        config,
+        run_dir,
+        agent,
+        _train(config, rd.file(RunDir.CHECKPOINTS), agent.episode),
+        resume_state=state,
+    )
 
 
 def published(runs) -> list[dict]:
@@ -90,17 +108,26 @@ def _figure(runs, out_dir):
 
 
 EXPERIMENT = Experiment(
-    NAME, "garethjns's REINFORCE on CartPole (Dense 24-12, softmax, Adam 1e-3), 1,000 episodes, numba", Config,
-    run, Report("REINFORCE (reinforcement-learning-keras)", table="solve", published=published,
-                figures=(_figure,), source=source("agents/cart_pole/policy_gradient/reinforce_agent.py"),
-                notes="Trained on CartPole-v0 with its 200-step limit removed and a 500-step loop cap, which is "
-                      "CartPole-v1's task; so the greedy test runs CartPole-v1 and its threshold (475) decides "
-                      "solved. The published curve is compared at a few episodes read from its figure "
-                      "(mean over 50 episodes around each)."),
+    NAME,
+    "garethjns's REINFORCE on CartPole (Dense 24-12, softmax, Adam 1e-3), 1,000 episodes, numba",
+    Config,
+    run,
+    Report(
+        "REINFORCE (reinforcement-learning-keras)",
+        table="solve",
+        published=published,
+        figures=(_figure,),
+        source=source("agents/cart_pole/policy_gradient/reinforce_agent.py"),
+        notes="Trained on CartPole-v0 with its 200-step limit removed and a 500-step loop cap, which is "
+        "CartPole-v1's task; so the greedy test runs CartPole-v1 and its threshold (475) decides "
+        "solved. The published curve is compared at a few episodes read from its figure "
+        "(mean over 50 episodes around each).",
+    ),
     resume=resume,
     differences=(
-        "seeded streams (env resets, action draws, initial weights) where upstream seeded nothing; gymnasium's "
-        "CartPole-v0 unwrapped (same physics, float32 observations) for gym 0.17's with _max_episode_steps=inf",
+        "seeded streams (env resets, action draws, initial weights) where upstream seeded nothing; "
+        "gymnasium's CartPole-v0 unwrapped (same physics, float32 observations) for gym 0.17's with "
+        "_max_episode_steps=inf",
         "initial weights drawn by numpy with Keras's glorot-uniform/zeros rule and set on the model",
         "K.one_hot's tensor arithmetic done in float32 numpy (the package runs Keras in graph mode); Adam is "
         "tf-keras's legacy class there (the same update)",

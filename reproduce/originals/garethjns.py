@@ -29,6 +29,8 @@ EVAL_ENV_ID = "CartPole-v1"  # the same physics capped at 500 steps: the task tr
 MAX_EPISODE_STEPS = 500
 GAMMA = 0.99
 ADAM_EPSILON = 1e-7  # tf-keras's Adam default
+
+
 def make_env():
     """``CartPole-v0`` without its time limit, as ``AgentBase._set_env`` leaves it."""
     import gymnasium as gym
@@ -53,13 +55,14 @@ def cartpole_step(state, action):
     sintheta = np.sin(theta)
     temp = (force + POLEMASS_LENGTH * np.square(theta_dot) * sintheta) / TOTAL_MASS
     thetaacc = (GRAVITY * sintheta - costheta * temp) / (
-        LENGTH * (4.0 / 3.0 - MASS_POLE * np.square(costheta) / TOTAL_MASS))
+        LENGTH * (4.0 / 3.0 - MASS_POLE * np.square(costheta) / TOTAL_MASS)
+    )
     xacc = temp - POLEMASS_LENGTH * thetaacc * costheta / TOTAL_MASS
     state[0] = x + TAU * x_dot
     state[1] = x_dot + TAU * xacc
     state[2] = theta + TAU * theta_dot
     state[3] = theta_dot + TAU * thetaacc
-    return (state[0] < -X_LIMIT or state[0] > X_LIMIT or state[2] < -THETA_LIMIT or state[2] > THETA_LIMIT)
+    return state[0] < -X_LIMIT or state[0] > X_LIMIT or state[2] < -THETA_LIMIT or state[2] > THETA_LIMIT
 
 
 class Stream:
@@ -77,29 +80,39 @@ class Stream:
 
     def ahead(self, n: int) -> np.ndarray:
         if len(self.buffer) - self.pos < n:
-            self.buffer = np.concatenate([self.buffer[self.pos:], self.draw(max(n, self.chunk))])
+            self.buffer = np.concatenate([self.buffer[self.pos :], self.draw(max(n, self.chunk))])
             self.pos = 0
-        return self.buffer[self.pos:]
+        return self.buffer[self.pos :]
 
     def take(self, k: int) -> None:
         self.pos += int(k)
 
     def remaining(self) -> np.ndarray:
-        return self.buffer[self.pos:].copy()
+        return self.buffer[self.pos :].copy()
 
     def state(self) -> tuple[dict, np.ndarray]:
         """The generator's state (JSON-able) and the drawn-ahead values, to resume exactly."""
         if isinstance(self.rng, np.random.RandomState):
             state = self.rng.get_state(legacy=False)
-            state = {**state, "state": {"key": state["state"]["key"].tolist(), "pos": state["state"]["pos"]}}
+            state = {
+                **state,
+                "state": {"key": state["state"]["key"].tolist(), "pos": state["state"]["pos"]},
+            }
         else:
             state = self.rng.bit_generator.state
         return state, self.remaining()
 
     def restore(self, state: dict, remaining: np.ndarray) -> None:
         if isinstance(self.rng, np.random.RandomState):
-            self.rng.set_state({**state, "state": {"key": np.array(state["state"]["key"], dtype=np.uint32),
-                                                   "pos": state["state"]["pos"]}})
+            self.rng.set_state(
+                {
+                    **state,
+                    "state": {
+                        "key": np.array(state["state"]["key"], dtype=np.uint32),
+                        "pos": state["state"]["pos"],
+                    },
+                }
+            )
         else:
             self.rng.bit_generator.state = state
         self.buffer, self.pos = np.array(remaining).reshape((-1,) + self.buffer.shape[1:]), 0
@@ -118,8 +131,10 @@ def glorot_init(rng: np.random.RandomState, sizes) -> list[np.ndarray]:
     out = []
     for fan_in, fan_out in sizes:
         limit = math.sqrt(6.0 / (fan_in + fan_out))
-        out += [rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(np.float32),
-                np.zeros(fan_out, dtype=np.float32)]
+        out += [
+            rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(np.float32),
+            np.zeros(fan_out, dtype=np.float32),
+        ]
     return out
 
 
@@ -127,7 +142,7 @@ def glorot_init(rng: np.random.RandomState, sizes) -> list[np.ndarray]:
 def adam_update(param, grad, m, v, t, lr):
     """tf-keras's Adam step ``t`` (1-based) on flat vectors, in place: ``m += (g - m)(1 - b1)``,
     ``v += (g^2 - v)(1 - b2)``, ``param -= m * lr sqrt(1 - b2^t) / (1 - b1^t) / (sqrt(v) + eps)``."""
-    alpha = lr * math.sqrt(1.0 - 0.999 ** t) / (1.0 - 0.9 ** t)
+    alpha = lr * math.sqrt(1.0 - 0.999**t) / (1.0 - 0.9**t)
     for i in range(param.size):
         m[i] += (grad[i] - m[i]) * (1.0 - 0.9)
         v[i] += (grad[i] * grad[i] - v[i]) * (1.0 - 0.999)
@@ -144,7 +159,7 @@ def unflatten(theta, like) -> list[np.ndarray]:
     out, pos = [], 0
     for w in like:
         size = int(np.size(w))
-        out.append(np.asarray(theta[pos:pos + size], dtype=np.float32).reshape(np.shape(w)))
+        out.append(np.asarray(theta[pos : pos + size], dtype=np.float32).reshape(np.shape(w)))
         pos += size
     return out
 
@@ -157,9 +172,9 @@ def dense_views(theta, sizes):
     pos = 0
     for k in range(len(sizes)):
         fan_in, fan_out = sizes[k]
-        kernel = theta[pos:pos + fan_in * fan_out].reshape((fan_in, fan_out))
+        kernel = theta[pos : pos + fan_in * fan_out].reshape((fan_in, fan_out))
         pos += fan_in * fan_out
-        out.append((kernel, theta[pos:pos + fan_out]))
+        out.append((kernel, theta[pos : pos + fan_out]))
         pos += fan_out
     return out
 
@@ -172,4 +187,4 @@ def moving_average(values, window: int) -> np.ndarray:
 def current_performance(history) -> float:
     """Upstream's ``TrainingHistory.current_performance`` (rolling_average=12): the mean of
     ``history[len - 12:-1]``, i.e. the last 12 episodes but the very last (how it ranks best and worst)."""
-    return float(np.mean(history[len(history) - 12:-1]))
+    return float(np.mean(history[len(history) - 12 : -1]))

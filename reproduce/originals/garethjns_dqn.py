@@ -31,8 +31,19 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from reproduce.originals.garethjns import (GAMMA, MAX_EPISODE_STEPS, Stream, adam_update, cartpole_step,
-                                           dense_views, flatten, glorot_init, make_env, reset_stream, unflatten)
+from reproduce.originals.garethjns import (
+    GAMMA,
+    MAX_EPISODE_STEPS,
+    Stream,
+    adam_update,
+    cartpole_step,
+    dense_views,
+    flatten,
+    glorot_init,
+    make_env,
+    reset_stream,
+    unflatten,
+)
 
 DQN_LAYERS = ((4, 16), (16, 8), (8, 2))
 DUELING_LAYERS = ((4, 16), (16, 8), (8, 1), (8, 2))  # fc1, fc2, V, A (get_weights order)
@@ -64,7 +75,9 @@ def build_model(dueling: bool):
         a_layer = keras.layers.Dense(2, activation="linear")(fc2)
         output = keras.layers.Lambda(
             lambda ins: ins[0] + ins[1] - keras.backend.mean(ins[1], axis=1, keepdims=True),
-            output_shape=(2,), name="output")([v_layer, a_layer])
+            output_shape=(2,),
+            name="output",
+        )([v_layer, a_layer])
     else:
         output = keras.layers.Dense(units=2, name="output", activation=None)(fc2)
     model = keras.Model(inputs=[state_input], outputs=[output])
@@ -81,8 +94,15 @@ class Result:
     seconds: float
 
 
-def train_reference(seed: int, episodes: int, dueling: bool = False, quirks: bool = True,
-                    buffer_size: int = BUFFER_SIZE, batch: int = BATCH, max_steps: int = MAX_EPISODE_STEPS) -> Result:
+def train_reference(
+    seed: int,
+    episodes: int,
+    dueling: bool = False,
+    quirks: bool = True,
+    buffer_size: int = BUFFER_SIZE,
+    batch: int = BATCH,
+    max_steps: int = MAX_EPISODE_STEPS,
+) -> Result:
     """The published ``train`` / ``play_episode`` / ``update_model`` loop, tf-keras ``predict`` and
     ``train_on_batch`` (``buffer_size`` and ``batch`` are the components' arguments; tests shrink them)."""
     import collections
@@ -134,8 +154,9 @@ def train_reference(seed: int, episodes: int, dueling: bool = False, quirks: boo
                 break
         value_model.set_weights(action_model.get_weights())
         returns.append(total)
-    return Result(np.array(returns), np.array(all_actions), action_model.get_weights(),
-                  time.perf_counter() - start)
+    return Result(
+        np.array(returns), np.array(all_actions), action_model.get_weights(), time.perf_counter() - start
+    )
 
 
 @numba.njit(cache=True)
@@ -185,8 +206,29 @@ def _train(theta, m, v, t, x, y, sizes, lr):
 
 
 @numba.njit(cache=True)
-def _episode(theta, target, m, v, t, eps, start, uniforms, explore, replay, buf_s, buf_a, buf_r, buf_d,
-             count, sizes, quirks, max_steps, buffer_size, batch, actions_out):
+def _episode(
+    theta,
+    target,
+    m,
+    v,
+    t,
+    eps,
+    start,
+    uniforms,
+    explore,
+    replay,
+    buf_s,
+    buf_a,
+    buf_r,
+    buf_d,
+    count,
+    sizes,
+    quirks,
+    max_steps,
+    buffer_size,
+    batch,
+    actions_out,
+):
     """One episode; the buffer is a ring (``count`` transitions ever appended). Returns
     (steps, t, eps, explores used, replay rows used, count)."""
     state = start.copy()
@@ -234,8 +276,15 @@ def _episode(theta, target, m, v, t, eps, start, uniforms, explore, replay, buf_
 class FastDQN:
     """:func:`train_reference`'s algorithm and draws in numba, one episode per call."""
 
-    def __init__(self, seed: int, dueling: bool = False, quirks: bool = True, buffer_size: int = BUFFER_SIZE,
-                 batch: int = BATCH, max_steps: int = MAX_EPISODE_STEPS):
+    def __init__(
+        self,
+        seed: int,
+        dueling: bool = False,
+        quirks: bool = True,
+        buffer_size: int = BUFFER_SIZE,
+        batch: int = BATCH,
+        max_steps: int = MAX_EPISODE_STEPS,
+    ):
         self.seed, self.dueling, self.quirks = seed, dueling, quirks
         self.buffer_size, self.batch, self.max_steps = buffer_size, batch, max_steps
         self.sizes = layers(dueling)
@@ -263,10 +312,28 @@ class FastDQN:
         start = self.resets.ahead(1)[0]
         self.resets.take(1)
         n, self.t, self.eps, used_explore, used_replay, self.count = _episode(
-            self.theta, self.target, self.m, self.v, self.t, self.eps, start, self.uniforms.ahead(self.max_steps),
-            self.explore.ahead(self.max_steps), self.replay.ahead(self.max_steps), self.buf_s, self.buf_a,
-            self.buf_r, self.buf_d, self.count, self.sizes, self.quirks, self.max_steps, self.buffer_size,
-            self.batch, self._actions)
+            self.theta,
+            self.target,
+            self.m,
+            self.v,
+            self.t,
+            self.eps,
+            start,
+            self.uniforms.ahead(self.max_steps),
+            self.explore.ahead(self.max_steps),
+            self.replay.ahead(self.max_steps),
+            self.buf_s,
+            self.buf_a,
+            self.buf_r,
+            self.buf_d,
+            self.count,
+            self.sizes,
+            self.quirks,
+            self.max_steps,
+            self.buffer_size,
+            self.batch,
+            self._actions,
+        )
         self.uniforms.take(n)
         self.explore.take(used_explore)
         self.replay.take(used_replay)
@@ -282,8 +349,12 @@ class FastDQN:
             actions.append(acts)
             if on_episode is not None:
                 on_episode(episode + 1, total)
-        return Result(np.array(returns), np.concatenate(actions) if actions else np.zeros(0, int), self.weights,
-                      time.perf_counter() - start)
+        return Result(
+            np.array(returns),
+            np.concatenate(actions) if actions else np.zeros(0, int),
+            self.weights,
+            time.perf_counter() - start,
+        )
 
     def greedy(self, states) -> list[int]:
         x = np.array([np.asarray(s[-1], dtype=np.float64) for s in states])

@@ -98,7 +98,9 @@ class Result:
     seconds: float
 
 
-def train_reference(seed: int, episodes: int, quirks: bool = True, max_steps: int = MAX_EPISODE_STEPS) -> Result:
+def train_reference(
+    seed: int, episodes: int, quirks: bool = True, max_steps: int = MAX_EPISODE_STEPS
+) -> Result:
     """The published loop: ``play_episode`` (predict, choice, step) then ``update_model``, per episode."""
     from reproduce.originals.keras_qnet import new_session
 
@@ -127,7 +129,9 @@ def train_reference(seed: int, episodes: int, quirks: bool = True, max_steps: in
         model.train_on_batch(np.vstack(states), y)
         returns.append(sum(rewards))
         all_actions += actions
-    return Result(np.array(returns), np.array(all_actions), model.get_weights(), time.perf_counter() - start)
+    return Result(
+        np.array(returns), np.array(all_actions), model.get_weights(), time.perf_counter() - start
+    )
 
 
 @numba.njit(cache=True)
@@ -209,13 +213,22 @@ class FastReinforce:
         """Play and learn one episode; returns its return and actions."""
         start = self.resets.ahead(1)[0]
         self.resets.take(1)
-        n = _play(self.theta, start, self.uniforms.ahead(self.max_steps), self.max_steps, self._states,
-                  self._probs, self._actions)
+        n = _play(
+            self.theta,
+            start,
+            self.uniforms.ahead(self.max_steps),
+            self.max_steps,
+            self._states,
+            self._probs,
+            self._actions,
+        )
         self.uniforms.take(n)
         actions = self._actions[:n].copy()
         y = targets(actions, self._probs[:n], discounted_normalised(np.ones(n)), self.quirks)
         self.t += 1
-        _update(self.theta, self.m, self.v, self.t, self._states[:n].copy(), y.astype(np.float64), LEARNING_RATE)
+        _update(
+            self.theta, self.m, self.v, self.t, self._states[:n].copy(), y.astype(np.float64), LEARNING_RATE
+        )
         self.episode += 1
         return float(n), actions
 
@@ -229,8 +242,12 @@ class FastReinforce:
             actions.append(acts)
             if on_episode is not None:
                 on_episode(self.episode, total)
-        return Result(np.array(returns), np.concatenate(actions) if actions else np.zeros(0, int),
-                      self.weights, time.perf_counter() - start)
+        return Result(
+            np.array(returns),
+            np.concatenate(actions) if actions else np.zeros(0, int),
+            self.weights,
+            time.perf_counter() - start,
+        )
 
     def greedy(self, states) -> list[int]:
         """The most probable action of each state's last observation (the report's greedy evaluation)."""
@@ -241,16 +258,30 @@ class FastReinforce:
         """Everything to resume: ``(arrays, json state)`` for ``callbacks.store.save_arrays_state``."""
         resets_rng, resets = self.resets.state()
         choice_rng, uniforms = self.uniforms.state()
-        arrays = {"theta": self.theta, "adam_m": self.m, "adam_v": self.v, "resets": resets,
-                  "uniforms": uniforms}
-        state = {"seed": self.seed, "quirks": self.quirks, "max_steps": self.max_steps, "t": self.t,
-                 "episode": self.episode, "resets_rng": resets_rng, "choice_rng": choice_rng}
+        arrays = {
+            "theta": self.theta,
+            "adam_m": self.m,
+            "adam_v": self.v,
+            "resets": resets,
+            "uniforms": uniforms,
+        }
+        state = {
+            "seed": self.seed,
+            "quirks": self.quirks,
+            "max_steps": self.max_steps,
+            "t": self.t,
+            "episode": self.episode,
+            "resets_rng": resets_rng,
+            "choice_rng": choice_rng,
+        }
         return arrays, state
 
     @classmethod
     def from_state(cls, state: dict, arrays: dict) -> FastReinforce:
         agent = cls(state["seed"], state["quirks"], state["max_steps"])
-        agent.theta, agent.m, agent.v = (np.array(arrays[k], dtype=np.float64) for k in ("theta", "adam_m", "adam_v"))
+        agent.theta, agent.m, agent.v = (
+            np.array(arrays[k], dtype=np.float64) for k in ("theta", "adam_m", "adam_v")
+        )
         agent.t, agent.episode = state["t"], state["episode"]
         agent.resets.restore(state["resets_rng"], arrays["resets"])
         agent.uniforms.restore(state["choice_rng"], arrays["uniforms"])

@@ -64,20 +64,38 @@ def figure(experiment: str, title: str, points: dict[int, float], published_reps
         plt = fig_.plt()
         fig, ax = plt.subplots(figsize=fig_.SIZE)
         x = np.arange(n)
-        ax.fill_between(x, np.maximum(0, mean - std), np.minimum(n, mean + std), color="lightgray",
-                        label="Score std")
+        ax.fill_between(
+            x, np.maximum(0, mean - std), np.minimum(n, mean + std), color="lightgray", label="Score std"
+        )
         ax.plot(x, mean, lw=1.0, label=f"Mean score ({len(full)} seeds)")
-        ax.plot(moving_average(full[int(np.argmax(scores))], window), ls="--", lw=0.7, color="#d62728",
-                label="Best (mv avg)")
-        ax.plot(moving_average(full[int(np.argmin(scores))], window), ls="--", lw=0.7, color="#9467bd",
-                label="Worst (mv avg)")
-        ax.plot([p - 1 for p in points], list(points.values()), "k*", ms=9,
-                label=f"published mean ({published_reps} reps), read from its figure")
+        ax.plot(
+            moving_average(full[int(np.argmax(scores))], window),
+            ls="--",
+            lw=0.7,
+            color="#d62728",
+            label="Best (mv avg)",
+        )
+        ax.plot(
+            moving_average(full[int(np.argmin(scores))], window),
+            ls="--",
+            lw=0.7,
+            color="#9467bd",
+            label="Worst (mv avg)",
+        )
+        ax.plot(
+            [p - 1 for p in points],
+            list(points.values()),
+            "k*",
+            ms=9,
+            label=f"published mean ({published_reps} reps), read from its figure",
+        )
         fig_.label(ax, "N episodes", "Score", title, outside=True)
         path = fig_.save(fig, out_dir / f"{fig_.slug(experiment)}_curve.png")
-        caption = (f"{title}: our {len(full)} seeds drawn as upstream's AgentExperiment.plot (mean score, the best "
-                   f"and worst seed's {window}-episode moving average, std band clipped to [0, {n}]); stars: "
-                   f"the published figure's mean curve, read by eye at a few episodes.")
+        caption = (
+            f"{title}: our {len(full)} seeds drawn as upstream's AgentExperiment.plot (mean score, the best "
+            f"and worst seed's {window}-episode moving average, std band clipped to [0, {n}]); stars: "
+            f"the published figure's mean curve, read by eye at a few episodes."
+        )
         return [(path, caption)]
 
     return draw
@@ -95,8 +113,13 @@ def train_and_evaluate(name: str, config, run_dir, agent, train, resume_state=No
     run = RunContext(name, config, run_dir, resume=resume_state is not None)
     steps = [0]
 
-    with MonitorWriter(run.dir.file(RunDir.EPISODES), ("episode",), {"env_id": EVAL_ENV_ID},
-                       append=resume_state is not None) as log:
+    with MonitorWriter(
+        run.dir.file(RunDir.EPISODES),
+        ("episode",),
+        {"env_id": EVAL_ENV_ID},
+        append=resume_state is not None,
+    ) as log:
+
         def on_episode(episode, total):
             steps[0] += int(total)
             log.write(float(total), int(total), episode=episode)
@@ -109,6 +132,10 @@ def train_and_evaluate(name: str, config, run_dir, agent, train, resume_state=No
     from callbacks.monitor import load_rewards
 
     train_returns = load_rewards(run.dir.file(RunDir.EPISODES))["r"].to_numpy()
-    return run.finish(episodes=int(len(train_returns)), env_steps=int(train_returns.sum()),
-                      train_time_s=float(result.seconds), final_100_mean=float(pd.Series(train_returns[-100:]).mean()),
-                      quirks=bool(config.quirks))
+    return run.finish(
+        episodes=int(len(train_returns)),
+        env_steps=int(train_returns.sum()),
+        train_time_s=float(result.seconds),
+        final_100_mean=float(pd.Series(train_returns[-100:]).mean()),
+        quirks=bool(config.quirks),
+    )

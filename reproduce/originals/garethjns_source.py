@@ -9,5 +9,8 @@ REPO = "https://github.com/garethjns/reinforcement-learning-keras"
 
 
 def source(path: str, commit: str = "19c5fc2") -> Source:
-    return Source(f"reinforcement-learning-keras, {path} (commit {commit})", "Gareth Jones",
-                  f"{REPO}/blob/{commit}/{path}")
+    return Source(
+        f"reinforcement-learning-keras, {path} (commit {commit})",
+        "Gareth Jones",
+        f"{REPO}/blob/{commit}/{path}",
+    )
