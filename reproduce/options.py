@@ -33,7 +33,6 @@ class Check:
 
 POSITIVE = Check("a positive integer", lambda v: v > 0)
 NON_NEGATIVE = Check("an integer >= 0", lambda v: v >= 0)
-PROBABILITY = Check("a number in [0, 1]", lambda v: 0.0 <= v <= 1.0)
 
 
 def _env_known(env_id: str) -> bool:

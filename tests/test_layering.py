@@ -76,7 +76,8 @@ def test_the_layer_rule_sees_an_upward_import(tmp_path):  # the check above can 
     bad.write_text("def f():\n    from reproduce.report import build\n")
     globals()["ROOT"], saved = tmp_path, ROOT
     try:
-        assert upward_imports([bad]) == ["reproduce/experiments/bad.py (experiments) imports reproduce.report"]
+        expected = ["reproduce/experiments/bad.py (experiments) imports reproduce.report"]
+        assert upward_imports([bad]) == expected
     finally:
         globals()["ROOT"] = saved
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import math
 
-import gymnasium as gym
 import tensorflow as tf
 from rl.agents import DQNAgent
 from rl.memory import SequentialMemory
@@ -19,15 +18,6 @@ from rl.policy import BoltzmannQPolicy, EpsGreedyQPolicy, GreedyQPolicy, LinearA
 from reproduce.errors import ConfigError
 from reproduce.kerasrl.agent import FastDQNAgent
 from reproduce.kerasrl.config import POLICIES, DQNConfig, PolicyConfig
-
-
-def check_env_id(env_id: str) -> str:
-    """``env_id`` if gymnasium knows it; otherwise a ConfigError suggesting the closest id."""
-    if env_id in gym.registry:
-        return env_id
-    close = difflib.get_close_matches(env_id, list(gym.registry), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise ConfigError(f"unknown env id {env_id!r}{hint} (pass --env with a registered gymnasium id)")
 
 
 def check_policy(spec: PolicyConfig) -> PolicyConfig:
