@@ -24,7 +24,7 @@ from reproduce.evaluation import eval_seed, keras_rl_episodes
 from reproduce.kerasrl.builders import build_agent, validate
 from reproduce.kerasrl.config import DQNRunConfig, RunConfig, config_from_dict
 from reproduce.kerasrl.experiment import Hooks
-from reproduce.kerasrl.training import Progress, SolveCheck
+from reproduce.kerasrl.training import Progress, SolveCheck, solve_snapshot
 from reproduce.runs import RunDir, to_jsonable
 
 # tf-keras's graph-mode train function and keras-rl's tiny warm-up phase warn on every run.
@@ -74,7 +74,14 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, hooks:
 
     Returns ``(agent, the RunContext)`` with the files written (``run.summary`` is the summary).
     """
-    from callbacks import CheckpointError, CheckpointWriteError, load_rewards, resume_from, training_callbacks
+    from callbacks import (
+        Checkpoint,
+        CheckpointError,
+        CheckpointWriteError,
+        load_rewards,
+        resume_from,
+        training_callbacks,
+    )
 
     validate_run(config)
     build = hooks.build or make_agent
@@ -99,18 +106,22 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, hooks:
         callbacks.append(Progress(config.steps, f"{experiment} seed {config.seed}"))
     check = None
     if config.check_every:
+        main = next(c for c in callbacks if isinstance(c, Checkpoint))
+        snapshot = solve_snapshot(run.file(SOLVED_CHECKPOINTS), main, main.config, main.manifest, state)
         check = SolveCheck(config.env, threshold, config.check_every, config.check_episodes,
                            config.eval_episodes, eval_seed(config.seed), run.t0, stop=config.stop_when_solved,
-                           curve_path=run.file(RunDir.EVAL_CURVE), resumed_step=state.step if state else 0)
-        callbacks.append(check)
+                           curve_path=run.file(RunDir.EVAL_CURVE), resumed_step=state.step if state else 0,
+                           on_solve=None if config.stop_when_solved else snapshot.request)
+        callbacks += [check] if config.stop_when_solved else [check, snapshot]
     try:
         agent.fit(env, nb_steps=config.steps, verbose=0, callbacks=callbacks)
     except CheckpointWriteError as exc:  # a full disk: one line naming the last good checkpoint and the fix
         raise ConfigError(str(exc)) from None
     steps_trained = int(agent.step)
-    if check is not None and check.eval is not None:
-        episodes = check.eval
-    else:
+    stopped = config.stop_when_solved and check is not None and check.solve_eval is not None
+    if stopped:  # early stopping: the final agent is the solving one, its confirm episodes its evaluation
+        episodes = check.solve_eval
+    else:  # the final agent, on the same reset seeds as the checks' confirm episodes
         episodes = keras_rl_episodes(agent, config.env, config.eval_episodes, eval_seed(config.seed))
     wall = run.elapsed()
     summary = run.evaluate([r for r, _ in episodes], [n for _, n in episodes], config.env,
@@ -121,8 +132,12 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, hooks:
         steps_to_solve, time_to_solve = check.solved_at
     else:
         steps_to_solve, time_to_solve = (steps_trained, wall) if solved else (None, None)
+    first = check.solve_eval if check is not None else None
     values = {
-        "eval_min": float(min(r for r, _ in episodes)), "solved": solved, "steps_to_solve": steps_to_solve,
+        "eval_min": float(min(r for r, _ in episodes)), "solved": solved,
+        "solved_during_training": bool(solved or first is not None),
+        "solve_eval_mean": float(np.mean([r for r, _ in first])) if first else None,
+        "stopped_when_solved": bool(stopped), "steps_to_solve": steps_to_solve,
         "time_to_solve_s": time_to_solve, "steps_trained": steps_trained, "env_steps": steps_trained,
         "train_episodes": len(load_rewards(run.file(RunDir.EPISODES))),
         "checks": check.checks if check else 0, "wall_time_s": wall,
@@ -157,6 +172,7 @@ def env_for(cls, data: dict):
     return make_env(config_from_dict(cls, data))
 
 
+SOLVED_CHECKPOINTS = "checkpoints_solved"  # the agent at its first solve (periodic-check runs that go on)
 PRINTED = ("eval_mean", "solved", "steps_to_solve", "time_to_solve_s", "policy", "max_abs_q_error", "regret",
            "wall_time_s")  # the few numbers the CLI prints per seed
 
