@@ -1,4 +1,4 @@
-"""The Dot-masked CartPole-v0 DQN notebook (seed 003): the notebook's loop, and the same algorithm fast.
+"""The Dot-masked CartPole-v0 DQN notebook: the notebook's loop, and the same algorithm fast.
 
 Published notebook (Deep Q-learning with Keras on CartPole, October 2017): ``Input(4) -> Dense(4,
 relu) -> Dense(4, relu) -> Dense(2)``, the output dotted (``Dot(axes=-1)``) with the one-hot action,

@@ -1,4 +1,4 @@
-"""The NChain tutorial's Keras Q-network (seed 001): the published loop, and the same algorithm fast.
+"""The Adventures in ML NChain tutorial's Keras Q-network: the published loop, and the same algorithm fast.
 
 Published (Adventures in Machine Learning, "Reinforcement learning tutorial using Python and
 Keras"): one-hot state -> ``Dense(10, sigmoid)`` -> ``Dense(2, linear)``, ``compile(loss='mse',

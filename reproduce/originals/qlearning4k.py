@@ -1,4 +1,4 @@
-"""Qlearning4k's README example (seed 002): Catch(10) learned by a Keras Q-network, faithful and fast.
+"""Qlearning4k's README example: Catch(10) learned by a Keras Q-network, faithful and fast.
 
 Published (farizrahman4u/qlearning4k, README): ``Flatten(input_shape=(1, 10, 10))`` ->
 ``Dense(100, relu)`` -> ``Dense(100, relu)`` -> ``Dense(3)``, ``compile(sgd(lr=.2), "mse")``,

@@ -5,5 +5,5 @@
 - :mod:`reproduce.tabular.engine`: the same rules compiled with numba (the 100-round tournament);
 - :mod:`reproduce.tabular.cartpole`: eps-greedy Q-learning on a bucketed CartPole state;
 - :mod:`reproduce.tabular.linear`: Q-learning with a linear model per action on RBF features
-  (seed 000's Lazy Programmer baseline).
+  (the Lazy Programmer's baseline).
 """
