@@ -26,6 +26,9 @@ FULL = [
     ("nchain-keras", "", 5, ()),
     ("catch-dqn", "", 5, ()),
     ("snake-qlearning4k", "", 2, ("--epochs", "500")),
+    ("cartpole-a3c", "", 5, ()),
+    ("cartpole-a3c", "per-action-advantage", 3, ("--no-quirks",)),
+    ("cartpole-a3c", "2-workers", 2, ("--workers", "2")),
     ("cartpole-dqn-tuned", "", 10, ()),
     ("cartpole-dotmask", "", 5, ()),
     ("cartpole-dotmask", "no-quirks", 5, ("--no-quirks",)),
@@ -60,6 +63,7 @@ QUICK = [
     ("cartpole-gj-dueling", "", 1, ("--episodes", "10", "--eval-episodes", "5")),
     ("catch-dqn", "", 1, ("--steps", "450", "--eval-episodes", "5")),
     ("snake-qlearning4k", "", 1, ("--epochs", "20", "--games", "5", "--max-steps", "100")),
+    ("cartpole-a3c", "", 1, ("--episodes", "20", "--eval-episodes", "5")),
     ("cartpole-duel-dqn", "", 1, ("--steps", "500", "--eval-episodes", "5")),
     ("cartpole-dotmask-kerasrl", "", 1, ("--steps", "500", "--eval-episodes", "5")),
 ]
