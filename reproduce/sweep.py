@@ -57,7 +57,7 @@ def supports_resume(experiment: str) -> bool:
 
 def has_checkpoint(run_dir: Path) -> bool:
     """True when ``run_dir`` holds at least one finished checkpoint (its COMPLETE marker)."""
-    return any(RunDir(run_dir).checkpoints.glob("ckpt_*_steps/COMPLETE"))
+    return any(RunDir(run_dir).file(RunDir.CHECKPOINTS).glob("ckpt_*_steps/COMPLETE"))
 
 
 @dataclass
