@@ -116,10 +116,10 @@ def _list() -> int:
     return 0
 
 
-def _report(results: Path, include: list[Path] = ()) -> int:
+def _report(results: Path, include: list[Path] = (), quick: bool | None = None) -> int:
     from reproduce import report
 
-    outcome = report.build(results, include=list(include))
+    outcome = report.build(results, include=list(include), quick=quick)
     for path, reason in outcome["problems"]:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     if outcome["missing"]:
@@ -143,7 +143,7 @@ def _all(args) -> int:
     from reproduce.runs import REPO_ROOT
 
     sb3 = REPO_ROOT / "bench" / "results" / "sb3_runs"  # SB3 reference runs, made by bench/cartpole_dqn.py
-    code = _report(root, [sb3] if sb3.is_dir() and not args.quick else [])
+    code = _report(root, [sb3] if sb3.is_dir() and not args.quick else [], quick=args.quick)
     return 1 if failed else code
 
 

@@ -61,10 +61,13 @@ def draw(collection, reports: dict, plots_dir: Path) -> list[tuple[Path, str]]:
 
 
 def build(results_dir: str | Path = "results", expected: list[str] | None = None,
-          include: list[Path] = (), quick: bool = False) -> dict:
+          include: list[Path] = (), quick: bool | None = None) -> dict:
     """Build the report from ``results_dir/runs`` (and the run directories under each ``include``,
-    e.g. the Stable-Baselines3 reference runs); returns what was written and what was wrong."""
+    e.g. the Stable-Baselines3 reference runs); returns what was written and what was wrong.
+    ``quick`` (default: the directory is ``reproduce all --quick``'s ``RESULTS/quick``) marks it a
+    smoke run."""
     results_dir = Path(results_dir)
+    quick = results_dir.name == "quick" if quick is None else quick
     runs_dir = results_dir / "runs"
     if not runs_dir.is_dir() or not any(runs_dir.rglob(RunDir.MANIFEST)):
         raise NoRunsError(f"no run directories under {runs_dir}; run `reproduce all` (or `reproduce run "
