@@ -212,3 +212,21 @@ def test_experiment_run_writes_the_games_statistics(tmp_path):
     assert summary["env_steps"] == log.steps.sum() and len(log) == 6
     assert summary["play_length"] == pytest.approx(3 + summary["play_fruit"])
     assert summary["random_died"] + summary["random_steps"] > 0 and summary["eval_episodes"] == 4
+
+
+def test_snake_dqn_runs_keras_rl_with_the_examples_network(tmp_path):
+    import pandas as pd
+
+    from reproduce import experiments
+    from reproduce.runs import read_json
+
+    exp = experiments.get("snake-dqn")
+    config = exp.validate(exp.config(steps=300, eval_episodes=3, seed=1))
+    exp.run(config, tmp_path / "run")
+    summary = read_json(tmp_path / "run" / "summary.json")
+    assert summary["agent"] == "FastDQNAgent" and summary["env_steps"] == 300
+    assert summary["play_length"] == pytest.approx(3 + summary["play_fruit"])
+    evals = pd.read_csv(tmp_path / "run" / "eval.csv")
+    assert len(evals) == 3 and evals.l.max() <= 1000  # SnakeCapped-v0's limit
+    agent = exp.load_agent(read_json(tmp_path / "run" / "config.json"))
+    assert agent.model.count_params() == q4k.build_model().count_params()  # test_snake.py's network

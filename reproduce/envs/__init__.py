@@ -38,6 +38,9 @@ if CATCH_ID not in gym.registry:  # episodes end after grid_size - 1 steps: no t
 SNAKE_ID = "Snake-v0"
 if SNAKE_ID not in gym.registry:  # no time limit, as upstream: cap evaluations with max_episode_steps
     gym.register(id=SNAKE_ID, entry_point="reproduce.envs.snake:SnakeEnv")
+SNAKE_CAPPED_ID = "SnakeCapped-v0"  # for runners that cannot pass max_episode_steps (keras-rl's)
+if SNAKE_CAPPED_ID not in gym.registry:
+    gym.register(id=SNAKE_CAPPED_ID, entry_point="reproduce.envs.snake:SnakeEnv", max_episode_steps=1000)
 
 __all__ = [
     "BACKWARD", "FORWARD", "NCHAIN_ID", "NChainEnv", "NChainSolution",
@@ -45,5 +48,5 @@ __all__ = [
     "eps_greedy_probs", "q_pi",
     "CATCH_ID", "LEFT", "RIGHT", "STAY", "CatchEnv", "CatchSolution", "catch_observations",
     "catch_starts", "catch_states", "greedy_win_rate", "solve_catch",
-    "SNAKE_ID", "SnakeEnv",
+    "SNAKE_ID", "SNAKE_CAPPED_ID", "SnakeEnv",
 ]

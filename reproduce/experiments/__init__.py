@@ -33,6 +33,7 @@ REGISTRY: dict[str, str] = {
     "catch-qlearning4k": "reproduce.experiments.catch_qlearning4k",
     "catch-dqn": "reproduce.experiments.catch_dqn",
     "snake-qlearning4k": "reproduce.experiments.snake_qlearning4k",
+    "snake-dqn": "reproduce.experiments.snake_dqn",
     "cartpole-a3c": "reproduce.experiments.cartpole_a3c",
     "cartpole-reinforce": "reproduce.experiments.cartpole_reinforce",
     "cartpole-gj-dqn": "reproduce.experiments.cartpole_gj_dqn",
