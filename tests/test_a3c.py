@@ -103,3 +103,21 @@ def test_experiment_writes_episodes_and_evaluates_the_best_weights(tmp_path):
     assert summary["best_score"] == log.r.max() and summary["env_steps"] == log.l.sum()
     assert summary["moving_final"] == pytest.approx(log.moving_average.iloc[-1])
     assert summary["eval_episodes"] == 3 and 8 <= summary["eval_mean"] <= 200
+
+
+def test_local_models_start_unsynced_and_copy_the_global_weights_after_a_push():
+    nets = a3c.NumpyNets(seed=5, workers=2)
+    assert not np.allclose(nets.local[0][0], nets.global_w[0])
+    assert not np.allclose(nets.local[1][0], nets.local[0][0])
+    x = np.ones((3, 4), np.float32)
+    nets.push(0, x, np.array([0, 1, 0], np.int32), np.ones((3, 1), np.float32))
+    assert all(np.array_equal(a, b) for a, b in zip(nets.local[0], nets.global_w))
+    assert not np.allclose(nets.local[1][0], nets.global_w[0])  # the other worker syncs at its own push
+
+
+def test_train_cap_cuts_episodes_and_bootstraps_instead_of_the_minus_one():
+    nets = Recorder()
+    result = a3c.train(nets, seed=1, max_eps=40, max_steps=12)
+    assert max(e.steps for e in result.episodes) == 12
+    scores = {e.score for e in result.episodes if e.steps == 12}
+    assert scores == {12.0, 10.0}  # cut: twelve rewards of 1, no -1; fallen at the 12th step: 12 - 2
