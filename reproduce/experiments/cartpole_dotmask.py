@@ -88,7 +88,7 @@ def published(runs) -> list[dict]:
     if not faithful:
         return []
     rows = []
-    steps = sorted(int(k) for k in faithful[0].summary["up_time"])
+    steps = sorted(set.intersection(*(set(map(int, r.summary["up_time"])) for r in faithful)))
     means = []
     for k, step in enumerate(steps[:len(PUBLISHED_CURVE)]):
         values = np.array([float(r.summary["up_time"][str(step)]) for r in faithful])
