@@ -5,7 +5,13 @@ run as TensorFlow and keras-rl load, so import ``reproduce`` first) and register
 gymnasium envs as soon as gymnasium is imported. It imports neither TensorFlow nor gymnasium.
 """
 
+import warnings
+
 from reproduce import compat
+
+# Known harmless library warnings, filtered so a normal run prints none: tf-keras's graph-mode train
+# function reads its own deprecated ``Model.state_updates`` on every compile.
+warnings.filterwarnings("ignore", message=r".*`Model.state_updates` will be removed", category=UserWarning)
 
 
 def _register_envs():
