@@ -75,9 +75,23 @@ def run(config: Config, run_dir) -> dict:
         final_eval_mean=float(np.mean([r for r, _ in final])), eval_cap=config.eval_cap)
 
 
+COLUMNS = (Column("greedy, final weights", "final_eval_mean", 1),
+           Column("moving avg., last", "moving_final", 1), Column("moving avg., peak", "moving_peak", 1),
+           Column("best score", "best_score", 0), Column("env steps", "env_steps", 0))
+
+
 def _label(run) -> str:
     quirks = "published loss" if run.summary.get("quirks", True) else "per-action advantage"
     return f"{quirks}, {run.summary.get('workers', 1)} worker(s)"
+
+
+def rows(run) -> list[dict]:
+    """The standard row and the columns', labelled by setting (loss and workers are different agents)."""
+    from reproduce.contract import Summary
+
+    data = run.summary.to_json()
+    keys = (*Summary.STANDARD, *(c.key for c in COLUMNS))
+    return [{**{k: data[k] for k in keys if k in data}, "agent": f"A3C (TensorFlow blog), {_label(run)}"}]
 
 
 def moving_average_figure(runs, out: Path):
@@ -109,11 +123,7 @@ def moving_average_figure(runs, out: Path):
 EXPERIMENT = Experiment(
     NAME, "the TensorFlow blog's A3C on CartPole-v0 unwrapped: two Dense(100) towers, shared Adam, "
           "1,000 episodes", Config, run,
-    Report("A3C (TensorFlow blog, tf.keras)",
-           columns=(Column("greedy, final weights", "final_eval_mean", 1),
-                    Column("moving avg., last", "moving_final", 1),
-                    Column("moving avg., peak", "moving_peak", 1),
-                    Column("best score", "best_score", 0), Column("env steps", "env_steps", 0)),
+    Report("A3C (TensorFlow blog, tf.keras)", columns=COLUMNS, rows=rows,
            notes=("The blog publishes one moving-average curve and no numbers; the greedy test plays the "
                   "saved best weights (the published play) on CartPole-v0 capped at 200 steps, so 'solved' "
                   "is v0's 195. The final weights' greedy mean is beside it."),
