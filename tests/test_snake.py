@@ -102,6 +102,13 @@ def test_growing_the_tail_into_the_wall_ends_the_game_with_the_eating_reward():
     assert env.snake[-1] == (2, 9) and (r, term) == (5.0, True) and info["won"]  # tail on the wall
 
 
+def test_a_full_board_leaves_the_fruit_off_board_instead_of_looping_forever():
+    path = [(r, c if r % 2 else 9 - c) for r in range(1, 9) for c in range(1, 9)]  # all 64 interior cells
+    env = SnakeEnv()
+    obs, _ = env.reset(seed=0, options={"snake": path, "direction": LEFT})
+    assert env.fruit == (-1, -1) and obs[-1, -1] == 0.5 and (obs[1:-1, 1:-1] == 1).all()
+
+
 def test_eval_step_cap_comes_from_gym_make_only():
     assert gym.spec(SNAKE_ID).max_episode_steps is None
     env = gym.make(SNAKE_ID, max_episode_steps=7)
