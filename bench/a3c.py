@@ -4,10 +4,12 @@ Both run the published worker loop (``reproduce.originals.a3c.train``) with one 
 for ``--episodes`` global episodes: the reference with tf.keras models and TF1's Adam (one session
 call per action and per push), the fast path in numpy. Reports microseconds per env step, the
 speed-up and whether the runs agree (actions, scores, weights), then times the fast path's whole
-published run (1,000 episodes) with one worker and with ``--workers`` threads. Appends to
+published run (1,000 episodes) with one worker and with ``--workers`` threads. ``--compare-loss N``
+instead runs seeds 0..N-1 of the published run with the published loss and with each action weighted
+by its own advantage (``quirks=False``) and prints their moving averages. Appends to
 ``bench/results/a3c.txt``.
 
-    flock /tmp/bench.lock python bench/a3c.py [--episodes 200] [--seed 0] [--workers 2]
+    flock /tmp/bench.lock python bench/a3c.py [--episodes 200] [--seed 0] [--workers 2] [--compare-loss 3]
 """
 
 from __future__ import annotations
@@ -46,8 +48,12 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=200, help="episodes both backends run")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2, help="threads for the threaded full run")
+    parser.add_argument("--compare-loss", type=int, default=0, metavar="SEEDS",
+                        help="compare the published loss with the per-action advantage over SEEDS seeds")
     opts = parser.parse_args()
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core for every side
+    if opts.compare_loss:
+        return compare_loss(opts.compare_loss)
     lines = [f"$ python bench/a3c.py --episodes {opts.episodes} --seed {opts.seed} --workers {opts.workers}"
              f"   # {time.strftime('%Y-%m-%d')}, 1 core, load {os.getloadavg()[0]:.2f}"]
     ref, ref_wall, ref_cpu = timed(lambda: a3c.train(a3c.TFNets(opts.seed), opts.seed, max_eps=opts.episodes))
@@ -76,6 +82,26 @@ def main() -> None:
     text = "\n".join(lines) + "\n\n"
     print(text, end="")
     OUT.parent.mkdir(exist_ok=True)
+    with OUT.open("a") as f:
+        f.write(text)
+
+
+def compare_loss(seeds: int) -> None:
+    """The published run with both losses: the moving average every 100 episodes, per seed and mean."""
+    marks = list(range(99, 1000, 100))
+    lines = [f"$ python bench/a3c.py --compare-loss {seeds}   # {time.strftime('%Y-%m-%d')}, "
+             f"load {os.getloadavg()[0]:.2f}",
+             "moving average (the blog's curve) after episode " + ", ".join(str(m + 1) for m in marks)]
+    for quirks, label in ((True, "published loss (mean advantage)"), (False, "per-action advantage")):
+        curves = []
+        for seed in range(seeds):
+            result = a3c.train(a3c.NumpyNets(seed, quirks=quirks), seed)
+            curves.append(result.moving_average[marks])
+            lines.append(f"  {label}, seed {seed}: " + " ".join(f"{v:5.0f}" for v in curves[-1])
+                         + f"   ({steps(result)} steps)")
+        lines.append(f"  {label}, mean  : " + " ".join(f"{v:5.0f}" for v in np.mean(curves, axis=0)))
+    text = "\n".join(lines) + "\n\n"
+    print(text, end="")
     with OUT.open("a") as f:
         f.write(text)
 
