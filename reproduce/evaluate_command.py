@@ -51,6 +51,22 @@ def load_agent(path, builder=None, env=None):
     return agent
 
 
+def check_belongs(ckpt: Path, state: dict) -> None:
+    """A checkpoint inside a run directory must be that run's: same experiment and config (so the same agent
+    type, built the same way); else one ``ConfigError`` naming what differs."""
+    from reproduce.runs import RunDir, differences, read_json
+
+    run_dir = ckpt.parent.parent
+    if not RunDir(run_dir).config_json.exists():
+        return  # a checkpoint on its own: its config is all there is
+    run_config = read_json(RunDir(run_dir).config_json)
+    saved = state.get("config")
+    if saved != run_config:
+        what = differences(run_config, saved) if isinstance(saved, dict) else "it has no config"
+        raise ConfigError(f"{ckpt} does not belong to the run in {run_dir} ({what}; 'there' is the run, "
+                          f"'here' the checkpoint); evaluate a checkpoint of that run")
+
+
 def main(path, episodes: int | None = None, seed: int | None = None) -> int:
     """Load, evaluate, print mean ± CI, write the episodes as CSV next to the checkpoint."""
     import pandas as pd
@@ -66,6 +82,7 @@ def main(path, episodes: int | None = None, seed: int | None = None) -> int:
                           f"ckpt_<step>_steps directory")
     try:
         ckpt, state, _ = load_checkpoint(path)
+        check_belongs(ckpt, state)
         experiment = _experiment(state.get("config"))
         config = state["config"]
         env = experiment.make_env(config)

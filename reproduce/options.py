@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
+import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +34,8 @@ class Check:
 
 
 POSITIVE = Check("a positive integer", lambda v: v > 0)
+LIMIT = 10**12
+"""The largest integer any option takes: no run could finish more steps, episodes or rounds."""
 NON_NEGATIVE = Check("an integer >= 0", lambda v: v >= 0)
 
 
@@ -103,6 +107,12 @@ class Option:
             raise self.error(text)
         if (self.choices and value not in self.choices) or (self.check and not self.check.ok(value)):
             raise self.error(text)
+        if self.type is int and abs(value) > LIMIT:
+            raise ConfigError(f"{self.flag} expects at most {LIMIT:_} (no run could finish more), "
+                              f"got {text!r}; e.g. {self.flag} {self.default}")
+        if self.type is float and not math.isfinite(value) and math.isfinite(self.default or 0.0):
+            raise ConfigError(f"{self.flag} expects a finite number, got {text!r}; "
+                              f"e.g. {self.flag} {self.default}")
         return value
 
 
@@ -175,3 +185,81 @@ def _replace(config, path, value):
     if len(path) == 1:
         return dataclasses.replace(config, **{path[0]: value})
     return dataclasses.replace(config, **{path[0]: _replace(getattr(config, path[0]), path[1:], value)})
+
+
+def from_json(cls, data, source: str = "config.json"):
+    """``cls`` rebuilt from its JSON form (a resumed run's ``config.json``), every field checked against
+    its declaration: an option's type, choices and check, a setting's type, nested configs as objects;
+    unknown keys refused. A damaged file is one ``ConfigError`` naming the field."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source} expects a JSON object, got {type(data).__name__}")
+    return _from_json(cls, {k: v for k, v in data.items() if k != "experiment"}, (), source)
+
+
+def _from_json(cls, data: dict, prefix: tuple, source: str):
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in fields:
+            raise ConfigError(f"{source}: unknown field {'.'.join(prefix + (key,))!r} (expected some of: "
+                              f"{', '.join(fields)}); remove it, or start the run again with --force")
+    values = {}
+    for name, value in data.items():
+        path = prefix + (name,)
+        values[name] = _typed(hints[name], value, path, source)
+        meta = fields[name].metadata
+        if "help" in meta:  # an option: its choices and check too
+            opt = Option(path, meta["flag"] or "--" + name.replace("_", "-"), hints[name],
+                         fields[name].default, meta["help"], meta["check"], meta["choices"])
+            try:
+                opt.convert(values[name])
+            except ConfigError:
+                raise _field_error(source, path, opt.expects(), value) from None
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{source}: {'.'.join(prefix) or cls.__name__}: {exc}") from None
+
+
+def _field_error(source: str, path: tuple, expects: str, got) -> ConfigError:
+    return ConfigError(f"{source}: field {'.'.join(path)!r} expects {expects}, got {got!r}; fix it, or start "
+                       f"the run again with --force")
+
+
+def _typed(tp, value, path: tuple, source: str):
+    """``value`` as type ``tp`` (JSON lists become tuples), or a ConfigError naming the field."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _typed(arg, value, path, source)
+            except ConfigError:
+                continue
+        raise _field_error(source, path, " or ".join(_name(a) for a in args), value)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise _field_error(source, path, f"an object ({_name(tp)})", value)
+        return _from_json(tp, value, path, source)
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise _field_error(source, path, "a list", value)
+        if args and args[-1] is Ellipsis:
+            return tuple(_typed(args[0], v, path, source) for v in value)
+        if args and len(args) != len(value):
+            raise _field_error(source, path, f"a list of {len(args)} values", value)
+        return tuple(_typed(a, v, path, source) for a, v in zip(args, value)) if args else tuple(value)
+    ok = {int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+          float: lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+          bool: lambda v: isinstance(v, bool), str: lambda v: isinstance(v, str)}.get(tp)
+    if ok is None:
+        return value  # a type without a JSON rule: taken as stored
+    if not ok(value):
+        raise _field_error(source, path, _name(tp), value)
+    return float(value) if tp is float else value
+
+
+def _name(tp) -> str:
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string",
+            type(None): "null"}.get(tp, getattr(tp, "__name__", str(tp)))

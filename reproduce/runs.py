@@ -3,19 +3,29 @@
 Each run directory holds ``config.json`` (the resolved config), ``manifest.json`` (command,
 seed, library versions, git revision, start and end time) and the experiment's own files.
 A run is *complete* once ``manifest.json`` has ``"status": "complete"``; sweeps and
-``reproduce all`` skip complete runs. Every JSON/CSV here is written atomically
-(temp file in the same directory, fsync, ``os.replace``), so a crash never leaves a
-partial file under a final name.
+``reproduce all`` skip complete runs. A run stopped by Ctrl-C says ``"status": "interrupted"``. The
+manifest records the config's ``fingerprint`` (experiment name included): a directory belongs to one
+run, and the CLI refuses to write another run into it (see :func:`existing_run`). Every JSON/CSV
+here is written atomically (temp file in the same directory, fsync, ``os.replace``), so a crash never
+leaves a partial file under a final name.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
+import shutil
+import signal
+import stat
 import subprocess
 import sys
+import tempfile
+import threading
 from importlib import metadata
 from pathlib import Path
 
@@ -73,16 +83,107 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def check_out_dir(out: str | os.PathLike) -> Path:
-    """Validate an output directory without creating it (bad input writes nothing)."""
-    out = Path(out)
+NAME_MAX = 255  # bytes in one path component (Linux, macOS)
+PATH_MAX = 4000  # bytes in a whole path, with room under Linux's 4096 for the files a run writes
+
+
+def check_out_dir(out: str | os.PathLike, flag: str = "--out", probe: bool = False) -> Path:
+    """Validate an output directory without leaving anything behind (bad input writes nothing).
+
+    Checked: not empty, every name and the whole path within the system's limits, not a file, the
+    nearest existing parent a directory; with ``probe``, that a directory can really be created there
+    (made and removed at once), so ``/proc``, read-only and permission-less places fail here, in one line.
+    """
+    text = os.fspath(out)
+    if not str(text).strip():
+        raise ConfigError(f"{flag} expects a directory path, got an empty string; e.g. {flag} results/mine")
+    out = Path(text)
+    for part in out.parts:
+        if len(os.fsencode(part)) > NAME_MAX:
+            raise ConfigError(f"{flag} has a name of {len(os.fsencode(part))} bytes ({part[:24]}...); names "
+                              f"are limited to {NAME_MAX} bytes: pick a shorter one")
+    if len(os.fsencode(os.path.abspath(out))) > PATH_MAX:
+        raise ConfigError(f"{flag} is a path of more than {PATH_MAX} bytes; pick a shorter one")
     if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out must be a directory, but {out} is an existing file; pick another path")
+        raise ConfigError(f"{flag} must be a directory, but {out} is an existing file; pick another path")
+    parent = out
+    while not os.path.lexists(parent) and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"{flag} {out} is under {parent}, which is not a directory; pick a path under a "
+                          f"directory")
+    if probe:
+        try:
+            os.rmdir(tempfile.mkdtemp(prefix=".reproduce-probe-", dir=parent))
+        except OSError as exc:
+            raise ConfigError(f"{flag} {out}: cannot create a directory in {parent} ([Errno {exc.errno}] "
+                              f"{exc.strerror}); pick a writable directory") from None
     return out
 
 
 def default_run_dir(experiment: str, seed: int, root: Path | None = None) -> Path:
     return Path(root or RUNS_DIR) / experiment / f"seed{seed}"
+
+
+_interrupts = [0]
+
+
+def interrupts() -> int:
+    """How many SIGINTs arrived under :func:`recording_interrupts` (even if a loop swallowed them)."""
+    return _interrupts[0]
+
+
+@contextlib.contextmanager
+def recording_interrupts(on_interrupt=None):
+    """While inside (main thread), Ctrl-C is recorded (and ``on_interrupt()`` called) before it raises
+    ``KeyboardInterrupt`` as usual, so code that swallows ``KeyboardInterrupt`` (keras-rl's ``fit``) is
+    found out: compare :func:`interrupts` before and after it. A SIGINT the process ignores stays ignored."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous in (signal.SIG_IGN, None):
+        yield
+        return
+
+    def handler(signum, frame):
+        _interrupts[0] += 1
+        if on_interrupt is not None:
+            on_interrupt()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run_config(experiment: str, config) -> dict:
+    """A run's config as ``config.json`` holds it (JSON types), experiment name first."""
+    return json.loads(json.dumps({"experiment": experiment, **to_jsonable(config)}))
+
+
+def fingerprint(config: dict) -> str:
+    """A short hash of a run config (as :func:`run_config` gives it): equal configs, equal fingerprints."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _flat(data, prefix: str = "") -> dict:
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            out.update(_flat(value, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: data}
+
+
+def differences(there: dict, here: dict, limit: int = 4) -> str:
+    """The options two run configs differ in, as one short phrase: ``steps 6000 there, 1000 here``."""
+    a, b = _flat(there), _flat(here)
+    missing = object()
+    diffs = [f"{key} {a.get(key, 'unset')!s} there, {b.get(key, 'unset')!s} here"
+             for key in dict.fromkeys([*a, *b]) if a.get(key, missing) != b.get(key, missing)]
+    more = f" (and {len(diffs) - limit} more)" if len(diffs) > limit else ""
+    return "; ".join(diffs[:limit]) + more
 
 
 class RunDir:
@@ -110,6 +211,8 @@ class RunDir:
     REWARD_PLOT = "reward_per_step.png"  # nchain-keras: the tutorial's figure
     UP_TIME = "up_time.csv"  # cartpole-dotmask: the notebook's printed log (step, up_time, seconds)
     WIN_COUNTS = "win_counts.csv"  # catch-qlearning4k: the README's per-epoch log
+
+    active: list[RunDir] = []  # the runs this process is writing (marked interrupted on Ctrl-C)
 
     def __init__(self, path: str | os.PathLike, experiment: str = "", config=None, seed: int = 0,
                  command: list[str] | None = None):
@@ -140,9 +243,19 @@ class RunDir:
         self._lock = fd
         return self
 
+    def holds_run(self) -> bool:
+        """True when the directory has a run's config or manifest in it."""
+        return os.path.lexists(self.config_json) or os.path.lexists(self.manifest_json)
+
     def start(self) -> RunDir:
+        """Start a new run here; a previous run's files are removed first (the caller decided to replace
+        it: the CLI refuses unless the configs match or ``--force``), so checkpoint retention, the report
+        and ``evaluate`` only ever see this run's files."""
         self.lock()
-        write_json(self.config_json, {"experiment": self.experiment, **to_jsonable(self.config)})
+        if self.holds_run():
+            self._clear()
+        config = run_config(self.experiment, self.config)
+        write_json(self.config_json, config)
         self.manifest = {
             "experiment": self.experiment,
             "seed": self.seed,
@@ -150,11 +263,20 @@ class RunDir:
             "versions": library_versions(),
             "machine": machine(),
             "git_revision": git_revision(),
+            "fingerprint": fingerprint(config),
             "started": now(),
             "status": "running",
         }
         write_json(self.manifest_json, self.manifest)
+        RunDir.active.append(self)
         return self
+
+    def _clear(self) -> None:
+        for entry in self.path.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
 
     def reopen(self) -> RunDir:
         """Continue an existing run (``--resume``): keep its manifest, note this command and time."""
@@ -162,16 +284,29 @@ class RunDir:
         try:
             self.manifest = read_json(self.manifest_json)
         except ConfigError as exc:
+            self.release()
             raise ConfigError(f"cannot resume {self.path}: {exc}") from None
         self.manifest.setdefault("resumed", []).append({"command": self.command, "at": now(),
                                                         "git_revision": git_revision()})
         self.manifest["status"] = "running"
         write_json(self.manifest_json, self.manifest)
+        RunDir.active.append(self)
         return self
 
     def finish(self, **extra) -> None:
         self.manifest.update(extra, finished=now(), status="complete")
         write_json(self.manifest_json, self.manifest)
+        self.release()
+
+    def interrupt(self) -> None:
+        """Ctrl-C: the manifest says ``interrupted`` (never complete) and the lock is released."""
+        self.manifest.update(status="interrupted", interrupted=now())
+        write_json(self.manifest_json, self.manifest)
+        self.release()
+
+    def release(self) -> None:
+        if self in RunDir.active:
+            RunDir.active.remove(self)
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
@@ -199,6 +334,8 @@ def read_json(path: str | os.PathLike) -> dict:
     """A JSON object from ``path``, or a one-line ``ConfigError`` saying what is wrong with it."""
     path = Path(path)
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or device would hang or mislead the reader
+            raise ConfigError(f"{path} is not a regular file; remove it or rerun the run")
         data = json.loads(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"missing {path.name} in {path.parent}") from None
@@ -211,3 +348,58 @@ def read_json(path: str | os.PathLike) -> dict:
 
 def is_complete(run_dir: str | os.PathLike) -> bool:
     return RunDir(run_dir).is_complete()
+
+
+def interrupt_active() -> list[RunDir]:
+    """Mark every run this process is writing as interrupted (Ctrl-C); returns them."""
+    runs = list(RunDir.active)
+    for run in runs:
+        try:
+            run.interrupt()
+        except OSError:
+            run.release()
+    return runs
+
+
+def newest_checkpoint_step(run_dir: str | os.PathLike) -> int | None:
+    """The step of the newest finished checkpoint in a run directory (None if it has none)."""
+    steps = []
+    for marker in (Path(run_dir) / RunDir.CHECKPOINTS).glob("ckpt_*_steps/COMPLETE"):
+        try:
+            steps.append(int(marker.parent.name.split("_")[1]))
+        except (IndexError, ValueError):
+            continue
+    return max(steps) if steps else None
+
+
+@dataclasses.dataclass
+class Existing:
+    """What a directory already holds: a run's config and manifest (``None`` where unreadable)."""
+
+    path: Path
+    config: dict | None
+    manifest: dict | None
+    problem: str = ""
+
+    @property
+    def status(self) -> str:
+        return (self.manifest or {}).get("status", "unknown")
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+
+def existing_run(path: str | os.PathLike) -> Existing | None:
+    """The run ``path`` holds, or ``None`` when it holds none (missing or not a run directory)."""
+    rd = RunDir(path)
+    if not rd.path.is_dir() or not rd.holds_run():
+        return None
+    values, problems = [], []
+    for file in (rd.config_json, rd.manifest_json):
+        try:
+            values.append(read_json(file))
+        except ConfigError as exc:
+            values.append(None)
+            problems.append(str(exc))
+    return Existing(rd.path, values[0], values[1], "; ".join(problems))

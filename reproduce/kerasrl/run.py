@@ -24,8 +24,8 @@ from reproduce.evaluation import eval_seed, keras_rl_episodes
 from reproduce.kerasrl.builders import build_agent, validate
 from reproduce.kerasrl.config import DQNRunConfig, RunConfig, config_from_dict
 from reproduce.kerasrl.experiment import Hooks
-from reproduce.kerasrl.training import Progress, SolveCheck, solve_snapshot
-from reproduce.runs import RunDir, to_jsonable
+from reproduce.kerasrl.training import Progress, SolveCheck, StopTraining, solve_snapshot
+from reproduce.runs import RunDir, interrupts, recording_interrupts, to_jsonable
 
 # tf-keras's graph-mode train function and keras-rl's tiny warm-up phase warn on every run.
 warnings.filterwarnings("ignore", message=".*state_updates.*")
@@ -114,7 +114,7 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, hooks:
                            on_solve=None if config.stop_when_solved else snapshot.request)
         callbacks += [check] if config.stop_when_solved else [check, snapshot]
     try:
-        agent.fit(env, nb_steps=config.steps, verbose=0, callbacks=callbacks)
+        fit(agent, env, config.steps, callbacks)
     except CheckpointWriteError as exc:  # a full disk: one line naming the last good checkpoint and the fix
         raise ConfigError(str(exc)) from None
     steps_trained = int(agent.step)
@@ -151,12 +151,41 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, hooks:
     return agent, run
 
 
+def fit(agent, env, steps: int, callbacks: list) -> None:
+    """keras-rl's ``fit``, with Ctrl-C and early stopping told apart.
+
+    ``fit`` swallows ``KeyboardInterrupt`` and returns as if done; here a Ctrl-C is recorded, the end
+    checkpoint (which would hold a half-finished step) is not saved, and ``KeyboardInterrupt`` is raised
+    again once ``fit`` returns, so the run ends interrupted, resumable from its last periodic checkpoint
+    (exactly, as after a SIGKILL). :class:`StopTraining` (solved) ends training normally.
+    """
+    from callbacks import Checkpoint
+
+    def no_end_save():
+        for callback in callbacks:
+            if isinstance(callback, Checkpoint):
+                callback.save_at_end = False
+
+    before = interrupts()
+    try:
+        with recording_interrupts(no_end_save):
+            agent.fit(env, nb_steps=steps, verbose=0, callbacks=callbacks)
+    except StopTraining:
+        for callback in callbacks:
+            callback.on_train_end(logs={"did_abort": False})
+    if interrupts() > before:
+        raise KeyboardInterrupt
+
+
 def load_run_config(experiment: str, cls, run_dir):
     """``--resume RUN_DIR``: the run's own config, from its ``config.json``."""
+    from reproduce import options
+
     data = RunDir(run_dir).read_config()
     if data.get("experiment") != experiment:
         raise ConfigError(f"{run_dir} is a run of {data.get('experiment')!r}, not {experiment!r}; "
                           f"resume it with `reproduce run {data.get('experiment')} --resume {run_dir}`")
+    options.from_json(cls, data, f"{RunDir(run_dir).config_json}")  # types, choices, unknown keys
     return config_from_dict(cls, data)
 
 

@@ -15,8 +15,10 @@ from rl.callbacks import Callback
 from reproduce.evaluation import keras_rl_episodes, solve_check
 
 
-class StopTraining(KeyboardInterrupt):  # noqa: N818 - keras-rl's fit ends cleanly on KeyboardInterrupt
-    """Raised by a callback to end ``fit`` early; ``fit`` catches it and runs ``on_train_end``."""
+class StopTraining(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by a callback to end training early (solved). Its own exception, never a
+    ``KeyboardInterrupt``, so an early stop and a Ctrl-C cannot be mistaken for each other; the runner
+    (:func:`reproduce.kerasrl.run.fit`) catches it and runs the callbacks' ``on_train_end``."""
 
 
 class Progress(Callback):
@@ -78,6 +80,7 @@ class SolveCheck(Callback):
         old = pd.read_csv(self.curve_path) if resumed_step and self.curve_path.exists() else None
         kept = old[old.step <= resumed_step] if old is not None else pd.DataFrame(columns=self.COLUMNS)
         write_csv(self.curve_path, kept)
+        self.checks = len(kept)  # the checks before a resume count too
 
     def on_step_end(self, step, logs=None):
         steps = int(self.model.step) + 1

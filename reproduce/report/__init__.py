@@ -5,10 +5,19 @@ The report only assembles what experiments declare on their :class:`~reproduce.c
 :mod:`~reproduce.report.tables` builds the table families, :mod:`~reproduce.report.figures` draws the
 figures every experiment gets, and :mod:`~reproduce.report.markdown` writes the page. No experiment is
 named in this package.
+
+The report cannot half-write: it is built in a temporary directory inside the results directory and
+swapped in at the end (a failure leaves the previous report as it was); it removes only files it wrote
+itself (their list is ``.report_files.json``) and writes nothing through a symlink out of the results tree.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import stat
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -16,16 +25,17 @@ import pandas as pd
 from reproduce import experiments
 from reproduce.contract import TABLES
 from reproduce.errors import ConfigError
-from reproduce.report.collect import collect, tidy
+from reproduce.report.collect import collect, manifests, tidy
 from reproduce.report.figures import GENERIC
 from reproduce.report.markdown import render_markdown
 from reproduce.report.tables import family_table
-from reproduce.runs import RunDir, atomic_write, write_csv
+from reproduce.runs import atomic_write, write_csv, write_json
 
 RUNS_CSV = "summary_runs.csv"
 PUBLISHED_CSV = "summary_published.csv"
 REPORT_MD = "REPORT.md"
 PLOTS = "plots"
+WRITTEN = ".report_files.json"  # the files the last report wrote: the only ones a report removes
 
 
 class NoRunsError(ConfigError):
@@ -69,17 +79,26 @@ def build(results_dir: str | Path = "results", expected: list[str] | None = None
     results_dir = Path(results_dir)
     quick = results_dir.name == "quick" if quick is None else quick
     runs_dir = results_dir / "runs"
-    if not runs_dir.is_dir() or not any(runs_dir.rglob(RunDir.MANIFEST)):
+    if not runs_dir.is_dir() or not manifests(runs_dir):
         raise NoRunsError(f"no run directories under {runs_dir}; run `reproduce all` (or `reproduce run "
                           f"NAME`) first, or pass --results DIR")
     for extra in include:
         if not Path(extra).is_dir():
             raise NoRunsError(f"--include expects a directory of run directories, got {extra}")
+    plots_dir = results_dir / PLOTS
+    if plots_dir.is_symlink() or (os.path.lexists(plots_dir) and not plots_dir.is_dir()):
+        raise ConfigError(f"{plots_dir} is not a directory (a symlink or a file); the report writes only "
+                          f"inside {results_dir}: replace it with a directory")
     collection = collect(runs_dir)
     for extra in include:
         more = collect(Path(extra))
         collection.runs += more.runs
         collection.problems += more.problems
+    if not collection.runs:
+        problems = collection.problems
+        first = f"; e.g. {problems[0][0]}: {problems[0][1]}" if problems else ""
+        raise NoRunsError(f"no complete run under {runs_dir} ({len(collection.problems)} run directories "
+                          f"skipped{first}); finish a run (or `reproduce run NAME --resume RUN_DIR`) first")
     reports = declared(experiments.names())
     table = tidy(collection)
     present = set(table.experiment) if len(table) else set()
@@ -87,19 +106,50 @@ def build(results_dir: str | Path = "results", expected: list[str] | None = None
     missing = [name for name in wanted if name not in present]
     published = published_vs_reproduced(collection, reports)
     families = {family: family_table(table, family, reports) for family in TABLES}
-    plots_dir = results_dir / PLOTS
-    plots_dir.mkdir(parents=True, exist_ok=True)
-    for old in plots_dir.glob("*.png"):  # a plot of runs no longer present must not linger
-        old.unlink()
-    plots = draw(collection, reports, plots_dir)
-    write_csv(results_dir / RUNS_CSV, table)
-    write_csv(results_dir / PUBLISHED_CSV, published)
-    for family, frame in families.items():
-        write_csv(results_dir / family_csv(family), frame)
     differences = {name: experiments.get(name).differences for name in experiments.names()
                    if name in present and experiments.get(name).differences}
-    with atomic_write(results_dir / REPORT_MD) as handle:
-        handle.write(render_markdown(collection, table, published, families, reports, plots, missing,
-                                     results_dir, differences, quick=quick))
+    staging = Path(tempfile.mkdtemp(prefix=".report-", dir=results_dir))
+    try:
+        (staging / PLOTS).mkdir()
+        plots = draw(collection, reports, staging / PLOTS)
+        names = [RUNS_CSV, PUBLISHED_CSV]
+        write_csv(staging / RUNS_CSV, table)
+        write_csv(staging / PUBLISHED_CSV, published)
+        for family, frame in families.items():
+            write_csv(staging / family_csv(family), frame)
+            names.append(family_csv(family))
+        with atomic_write(staging / REPORT_MD) as handle:
+            handle.write(render_markdown(collection, table, published, families, reports, plots, missing,
+                                         results_dir, differences, quick=quick))
+        names += [f"{PLOTS}/{path.name}" for path, _ in plots] + [REPORT_MD]  # the page last
+        swap_in(staging, results_dir, names)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return {"runs": len(collection.runs), "problems": collection.problems, "missing": missing,
-            "plots": [path for path, _ in plots], "report": results_dir / REPORT_MD}
+            "plots": [plots_dir / path.name for path, _ in plots], "report": results_dir / REPORT_MD}
+
+
+def swap_in(staging: Path, results_dir: Path, names: list[str]) -> None:
+    """Move the built files into place (each an atomic rename), then remove what the previous report
+    wrote and this one did not (regular files only, inside the results tree), and record the new list."""
+    (results_dir / PLOTS).mkdir(exist_ok=True)
+    for name in names:
+        os.replace(staging / name, results_dir / name)
+    for name in set(previous_files(results_dir)) - set(names):
+        path = results_dir / name
+        try:
+            if stat.S_ISREG(os.lstat(path).st_mode) and path.resolve().is_relative_to(results_dir.resolve()):
+                path.unlink()
+        except OSError:
+            continue
+    write_json(results_dir / WRITTEN, {"files": names})
+
+
+def previous_files(results_dir: Path) -> list[str]:
+    """The files the previous report wrote (relative names inside the results directory)."""
+    try:
+        names = json.loads((results_dir / WRITTEN).read_text()).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [name for name in names
+            if isinstance(name, str) and not Path(name).is_absolute() and ".." not in Path(name).parts]
