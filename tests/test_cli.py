@@ -152,10 +152,11 @@ def test_a_second_writer_of_a_run_directory_gets_a_one_line_error(tmp_path):
 
 def test_every_experiment_is_an_experiment_whose_options_round_trip():
     from reproduce import experiments, options
+    from reproduce.contract import Experiment
 
     for name in experiments.names():
         experiment = experiments.get(name)
-        assert isinstance(experiment, experiments.Experiment) and experiment.name == name
+        assert isinstance(experiment, Experiment) and experiment.name == name
         config = experiment.config()
         assert options.validate(config) is config
         for opt in options.options(experiment.config):
