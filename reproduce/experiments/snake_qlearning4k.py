@@ -43,6 +43,7 @@ class Config:
 def run(config: Config, run_dir) -> dict:
     import numpy as np
     import pandas as pd
+    from tqdm import tqdm
 
     from reproduce.envs import SNAKE_ID
     from reproduce.evaluation import eval_seed
@@ -52,7 +53,8 @@ def run(config: Config, run_dir) -> dict:
     run = RunContext(NAME, config, run_dir)
     settings = q4k.Config(nb_epoch=config.epochs, memory_size=config.memory_size)
     net = q4k.FastSnake(config.seed, settings)
-    result = net.train(config.seed)
+    with tqdm(total=config.epochs, unit="epoch", delay=2.0, desc=f"{NAME} seed {config.seed}") as bar:
+        result = net.train(config.seed, on_epoch=lambda line: bar.update(1))
     write_csv(run.file(EPOCHS_LOG), pd.DataFrame({
         "epoch": range(1, config.epochs + 1), "loss": result.loss, "epsilon": result.epsilon,
         "won": result.won.astype(int), "win_count": np.cumsum(result.won), "fruit": result.fruit,
