@@ -84,9 +84,11 @@ def test_numpy_backend_equals_the_tf_keras_reference_with_one_worker(quirks):
         np.testing.assert_allclose(got, want, atol=1e-5)
 
 
-def test_threads_race_on_the_global_weights_and_overshoot_by_at_most_workers_minus_one():
-    result = a3c.train(a3c.NumpyNets(seed=3, workers=2), seed=3, workers=2, max_eps=12)
+@pytest.mark.parametrize("backend", [a3c.NumpyNets, a3c.TFNets])
+def test_threads_race_on_the_global_weights_and_overshoot_by_at_most_workers_minus_one(backend):
+    result = a3c.train(backend(seed=3, workers=2), seed=3, workers=2, max_eps=12)
     assert 12 <= len(result.episodes) <= 13 and {e.worker for e in result.episodes} == {0, 1}
+    assert result.best_score == max(e.score for e in result.episodes) and len(result.best_weights) == 8
 
 
 def test_experiment_writes_episodes_and_evaluates_the_best_weights(tmp_path):
