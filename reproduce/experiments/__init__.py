@@ -38,6 +38,9 @@ REGISTRY: dict[str, str] = {
     "cartpole-reinforce": "reproduce.experiments.cartpole_reinforce",
     "cartpole-gj-dqn": "reproduce.experiments.cartpole_gj_dqn",
     "cartpole-gj-dueling": "reproduce.experiments.cartpole_gj_dueling",
+    "cartpole-gj-linear": "reproduce.experiments.cartpole_gj_linear",
+    "mountaincar-gj-linear": "reproduce.experiments.mountaincar_gj_linear",
+    "mountaincar-gj-dqn": "reproduce.experiments.mountaincar_gj_dqn",
     "sb3-zoo-dqn": "reproduce.experiments.sb3_zoo_dqn",  # the reference; needs the bench extra
 }
 OPTIONAL = {"sb3-zoo-dqn"}  # not in `reproduce all`: their dependencies are extras
