@@ -34,6 +34,7 @@ FULL = [
     ("cartpole-dotmask", "", 5, ()),
     ("cartpole-dotmask", "no-quirks", 5, ("--no-quirks",)),
     ("cartpole-sarsa", "", 3, ()),
+    ("mountaincar-gj-dqn", "", 6, ()),
     ("cartpole-gj-dueling", "", 4, ()),
     ("cartpole-gj-dqn", "", 5, ()),
     ("cartpole-reinforce", "", 5, ()),
