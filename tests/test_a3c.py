@@ -29,7 +29,7 @@ class Recorder:
         return 0.0
 
     def push(self, idx, states, actions, returns):
-        self.pushes.append((len(states), float(returns[-1, 0])))
+        self.pushes.append((len(states), float(returns.reshape(-1)[-1]), returns.ndim))
         return 0.0
 
     def global_weights(self):
@@ -48,14 +48,20 @@ def test_pushes_cover_21_then_20_transitions_and_the_score_is_length_minus_2():
         assert sizes[:-1] == ([21] + [20] * (len(sizes) - 2))[:len(sizes) - 1] and pushes[k - 1][1] == -1.0
         assert sum(sizes) == episode.steps and episode.score == episode.steps - 2
     assert k == len(pushes) and max(e.steps for e in result.episodes) > 21  # some episode pushed twice
+    assert {(size == 20 or size == 21, ndim) for size, last, ndim in pushes if last != -1.0} == {(True, 3)}
+    assert {ndim for _, last, ndim in pushes if last == -1.0} == {2}  # bootstrapped: (n, 1, 1); final: (n, 1)
 
 
-def test_published_loss_uses_the_mean_advantage():
-    # The loss TF computes, against the closed form of the (n,) x (n, 1) broadcast.
+@pytest.mark.parametrize("bootstrapped", [False, True])
+def test_published_loss_broadcasts_as_written(bootstrapped):
+    # The loss TF computes, against the closed forms of the published broadcasts: (n,) x (n, 1) weights
+    # every action by the mean advantage; after a bootstrap the returns are (n, 1, 1), so the value
+    # loss is mean_ij (R_i - V_j)^2. quirks=False: the per-sample A3C loss.
     rng = np.random.default_rng(0)
     x = rng.normal(size=(7, 4)).astype(np.float32)
     actions = rng.integers(0, 2, 7).astype(np.int32)
     returns = rng.normal(size=(7, 1)).astype(np.float32)
+    fed = returns[:, None] if bootstrapped else returns
     for quirks in (True, False):
         tf_nets = a3c.TFNets(seed=1, quirks=quirks)
         w = tf_nets.session.run(tf_nets.locals[0].trainable_weights)
@@ -64,13 +70,15 @@ def test_published_loss_uses_the_mean_advantage():
         adv, xent = returns - values, -np.log(p[np.arange(7), actions])
         entropy = (p * np.log(p + 1e-10)).sum(1)
         policy = xent.mean() * adv.mean() if quirks else np.mean(xent * adv[:, 0])
-        want = np.mean(0.5 * adv ** 2) + policy + 0.01 * entropy.mean()
-        assert tf_nets.push(0, x, actions, returns) == pytest.approx(want, rel=1e-5)
+        value = np.mean((returns - values.T) ** 2) if quirks and bootstrapped else np.mean(adv ** 2)
+        want = 0.5 * value + policy + 0.01 * entropy.mean()
+        assert tf_nets.push(0, x, actions, fed) == pytest.approx(want, rel=1e-5)
         fast = a3c.NumpyNets(seed=1, quirks=quirks)
-        assert fast.push(0, x, actions, returns) == pytest.approx(want, rel=1e-5)
+        assert fast.push(0, x, actions, fed) == pytest.approx(want, rel=1e-5)
         for got, ref in zip(fast.global_weights(), tf_nets.global_weights()):  # one Adam step, same gradient
             np.testing.assert_allclose(got, ref, atol=1e-6)
-    assert abs(xent.mean() * adv.mean() - np.mean(xent * adv[:, 0])) > 1e-3  # the quirk matters here
+    assert abs(xent.mean() * adv.mean() - np.mean(xent * adv[:, 0])) > 1e-3  # the quirks matter here
+    assert abs(np.mean((returns - values.T) ** 2) - np.mean(adv ** 2)) > 1e-3
 
 
 @pytest.mark.parametrize("quirks", [True, False])

@@ -33,8 +33,8 @@ class Config:
     episodes: int = option(1000, "global episodes (the published --max-eps)", check=POSITIVE)
     workers: int = option(1, "worker threads (published: multiprocessing.cpu_count()); 1 is deterministic",
                           check=POSITIVE)
-    quirks: bool = option(True, "the published loss: cross-entropy times the MEAN advantage of the segment "
-                          "(a broadcasting slip); false: each action's own advantage")
+    quirks: bool = option(True, "the published loss's broadcasting slips: actions weighted by the segment's "
+                          "MEAN advantage, values pulled to its mean return after a bootstrap; false: A3C's")
     reference: bool = option(False, "run the tf.keras reference backend (TF1 Adam, one session call a "
                              "step) instead of numpy")
     train_cap: int = option(0, "steps after which a training episode is cut (0: none, as published; "

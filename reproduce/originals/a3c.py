@@ -28,7 +28,12 @@ Quirks kept (each changes numbers, none the algorithm's idea):
 6. The policy loss multiplies ``softmax_cross_entropy_with_logits`` (shape ``(n,)``) by the advantage
    (shape ``(n, 1)``): broadcasting makes an ``(n, n)`` matrix, and its mean weights every action's
    log-probability by the segment's *mean* advantage, not its own. ``quirks=False`` weights each by
-   its own (the A3C of the paper); the value loss and the entropy term are the same either way.
+   its own (the A3C of the paper); the entropy term is the same either way.
+7. When a segment is cut by ``update_freq`` (not by the pole falling), the bootstrap ``V(s')`` is
+   read as ``model(s')[-1].numpy()[0]``, an array of shape ``(1,)``, so the returns become
+   ``(n, 1, 1)`` and the advantage ``(n, 1, 1) - (n, 1)`` an ``(n, n, 1)`` matrix: the value loss is
+   ``mean_ij (R_i - V_j)**2``, which pulls every value towards the segment's mean return. Segments
+   that end the episode have plain ``(n, 1)`` returns. ``quirks=False`` also fixes this.
 
 :func:`train` runs that worker loop once for both backends: :class:`TFNets` (the reference: tf.keras
 models, ``tf.compat.v1.train.AdamOptimizer`` as published, one session call per action and per
@@ -150,8 +155,11 @@ def worker_loop(idx: int, nets, env, rng: np.random.RandomState, shared: Shared,
             states.append(current), acts.append(action), rewards.append(reward)
             if time_count == update_freq or done:
                 bootstrap = 0.0 if terminated else float(nets.value(idx, new_state))
-                ep_loss += nets.push(idx, np.vstack(states).astype(np.float32), np.array(acts, np.int32),
-                                     discounted(rewards, bootstrap, gamma))
+                returns = discounted(rewards, bootstrap, gamma)
+                if not terminated:  # quirk 7: the bootstrap is a (1,) array, so the returns are (n, 1, 1)
+                    returns = returns[:, None]
+                states_in = np.vstack(states).astype(np.float32)
+                ep_loss += nets.push(idx, states_in, np.array(acts, np.int32), returns)
                 states.clear(), acts.clear(), rewards.clear()
                 time_count = 0
                 if done:
@@ -242,6 +250,8 @@ class NumpyNets:
         n = len(x)
         h1, logits, h2, values = self.forward(w, x)
         p = self.softmax(logits)
+        cross = self.quirks and returns.ndim == 3  # quirk 7: (n, 1, 1) - (n, 1) is (n, n, 1)
+        returns = returns.reshape(n, 1)
         adv = returns - values  # (n, 1)
         onehot = np.eye(ACTION_SIZE, dtype=np.float32)[actions]
         top = logits.max(1, keepdims=True)
@@ -249,11 +259,12 @@ class NumpyNets:
         log_p = np.log(p + np.float32(1e-10))
         weight = adv.mean() if self.quirks else adv  # the (n,) x (n, 1) broadcast: the mean advantage
         policy = xent.mean() * adv.mean() if self.quirks else np.mean(xent[:, None] * adv)
-        loss = np.mean(0.5 * adv ** 2) + policy + ENTROPY_BETA * np.mean((p * log_p).sum(1))
+        value_loss = np.mean((returns - values.T) ** 2) if cross else np.mean(adv ** 2)  # R_i - V_j, all i, j
+        loss = 0.5 * value_loss + policy + ENTROPY_BETA * np.mean((p * log_p).sum(1))
         g_ent = log_p + p / (p + np.float32(1e-10))  # d(sum p log(p + 1e-10)) / dp
         d_entropy = p * (g_ent - (p * g_ent).sum(1, keepdims=True))  # through the softmax
         d_logits = ((p - onehot) * weight + ENTROPY_BETA * d_entropy) / n
-        d_values = -adv / n
+        d_values = -(returns.mean() - values) / n if cross else -adv / n
         d_h1 = (d_logits @ w[2].T) * (h1 > 0)
         d_h2 = (d_values @ w[6].T) * (h2 > 0)
         grads = [x.T @ d_h1, d_h1.sum(0), h1.T @ d_logits, d_logits.sum(0),
@@ -308,7 +319,7 @@ class TFNets:
         ph = tf.compat.v1.placeholder
         self._state = ph(tf.float32, (None, STATE_SIZE), "state")
         self._actions = ph(tf.int32, (None,), "actions")
-        self._returns = ph(tf.float32, (None, 1), "returns")
+        self._returns = ph(tf.float32, None, "returns")  # (n, 1), or (n, 1, 1) after a bootstrap (quirk 7)
         self.global_model = ActorCriticModel()
         self.global_model(self._state)
         opt = tf.compat.v1.train.AdamOptimizer(lr, use_locking=True)
@@ -320,14 +331,15 @@ class TFNets:
             self.locals.append(local)
             self._probs.append(tf.nn.softmax(logits)[0])
             self._value.append(values[0, 0])
-            advantage = self._returns - values
+            returns = self._returns if quirks else tf.reshape(self._returns, (-1, 1))
+            advantage = returns - values  # published: (n, 1, 1) - (n, 1) broadcasts to (n, n, 1)
             value_loss = advantage ** 2
             policy = tf.nn.softmax(logits)
             entropy = tf.reduce_sum(policy * tf.math.log(policy + 1e-10), axis=1)
             onehot = tf.one_hot(self._actions, ACTION_SIZE, dtype=tf.float32)
             policy_loss = tf.nn.softmax_cross_entropy_with_logits(labels=onehot, logits=logits)
-            if not quirks:
-                policy_loss = policy_loss[:, None]  # (n, 1): each action weighted by its own advantage
+            if not quirks:  # (n, 1): each action weighted by its own advantage
+                policy_loss, entropy = policy_loss[:, None], entropy[:, None]
             policy_loss *= tf.stop_gradient(advantage)  # published: (n,) * (n, 1) broadcasts to (n, n)
             policy_loss += ENTROPY_BETA * entropy
             loss = tf.reduce_mean(0.5 * value_loss + policy_loss)
