@@ -37,7 +37,8 @@ def main():
         assert (ref.actions == fast.actions).all()
         full, t_full = timed(full_fn)
         lines += [
-            f"{name}: reference loop (tf-keras predict/train_on_batch) {len(ref.returns)} episodes, {steps} steps: "
+            f"{name}: reference loop (tf-keras predict/train_on_batch) {len(ref.returns)} episodes, "
+            f"{steps} steps: "
             f"{t_ref:.2f} s ({1e3 * t_ref / steps:.3f} ms/step); fast path, same episodes and actions: "
             f"{t_fast:.3f} s ({1e3 * t_fast / steps:.4f} ms/step); speed-up x{t_ref / t_fast:.0f}",
             f"{name}: fast path at the published budget, {budget}: {t_full:.2f} s, "

@@ -49,7 +49,7 @@ def run(config: Config, run_dir) -> dict:
 def published(runs) -> list[dict]:
     from reproduce.originals.garethjns_report import curve_verdicts
 
-    return curve_verdicts(runs, NAME, "linear Q mean score", PUBLISHED, WINDOW)
+    return curve_verdicts(runs, NAME, "linear Q on CartPole mean score", PUBLISHED, WINDOW)
 
 
 def _figure(runs, out_dir):
