@@ -27,9 +27,9 @@ FULL = [
     ("catch-dqn", "", 5, ()),
     ("snake-qlearning4k", "", 2, ("--epochs", "500")),
     ("snake-dqn", "", 2, ()),
-    ("cartpole-a3c", "", 5, ()),
-    ("cartpole-a3c", "per-action-advantage", 3, ("--no-quirks",)),
-    ("cartpole-a3c", "2-workers", 2, ("--workers", "2")),
+    ("cartpole-a3c", "", 5, ("--train-cap", "2000")),  # unwrapped: bound a balancing run
+    ("cartpole-a3c", "per-action-advantage", 3, ("--no-quirks", "--train-cap", "2000")),
+    ("cartpole-a3c", "2-workers", 2, ("--workers", "2", "--train-cap", "2000")),
     ("cartpole-dqn-tuned", "", 10, ()),
     ("cartpole-dotmask", "", 5, ()),
     ("cartpole-dotmask", "no-quirks", 5, ("--no-quirks",)),
