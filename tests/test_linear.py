@@ -106,3 +106,50 @@ def test_short_training_beats_random_on_cartpole():
         evals = [r for r, _ in linear.evaluate(agent, linear.CARTPOLE_ID, 10, seed=10_000 + seed)]
         assert np.mean(evals) > 2 * random_mean, (seed, np.mean(evals), random_mean)
         assert np.mean(returns[-20:]) > 1.5 * np.mean(returns[:20]), (seed, returns)
+
+
+@pytest.mark.parametrize("learning_rate, penalty, fit_intercept", [
+    ("constant", "l2", True), ("invscaling", "l2", True), ("optimal", "l2", False), ("constant", None, True)])
+def test_fast_sgd_equals_sklearn_partial_fit(learning_rate, penalty, fit_intercept):
+    from sklearn.linear_model import SGDRegressor
+
+    from reproduce.tabular.sgd import FastSGDRegressor
+
+    rng = np.random.default_rng(0)
+    options = dict(learning_rate=learning_rate, penalty=penalty, fit_intercept=fit_intercept, eta0=0.05,
+                   alpha=1e-3, power_t=0.3, random_state=1)
+    reference, fast = SGDRegressor(**options), FastSGDRegressor(**options)
+    for _ in range(300):  # one row per call, as the agent does
+        x, y = rng.normal(size=(1, 20)), [float(rng.normal(3.0, 2.0))]
+        reference.partial_fit(x, y)
+        fast.partial_fit(x, y)
+    rows, ys = rng.normal(size=(50, 20)), rng.normal(size=50)  # several rows in order (no shuffling)
+    reference.set_params(shuffle=False).partial_fit(rows, ys)
+    fast.partial_fit(rows, ys)
+    assert np.array_equal(fast.coef_, reference.coef_)
+    assert np.array_equal(fast.intercept_, reference.intercept_)
+    assert fast.t_ == reference.t_ == 351.0
+    np.testing.assert_allclose(fast.predict(rows), reference.predict(rows), rtol=1e-12)
+    with pytest.raises(ValueError, match="averaging"):
+        FastSGDRegressor(average=True)
+
+
+def test_fast_agent_equals_the_sklearn_reference():
+    # The experiment's agent (numba partial_fit) against scikit-learn's SGDRegressor: the same actions,
+    # returns and, bit for bit, weights, intercepts and t counters after a short run.
+    def run(reference):
+        env = gym.make(linear.CARTPOLE_ID)
+        agent = linear.make_agent(env, linear.default_config(linear.CARTPOLE_ID, **SMALL), 3, reference)
+        actions, act = [], agent.act
+        agent.act = lambda x, eps=0.0: actions.append(act(x, eps)) or actions[-1]
+        returns = []
+        linear.train(agent, env, 30, 3, lambda t, r, n: returns.append(r))
+        return agent, actions, returns
+
+    (fast, fast_actions, fast_returns), (ref, ref_actions, ref_returns) = run(False), run(True)
+    assert type(ref.models[0]).__name__ == "SGDRegressor"
+    assert type(fast.models[0]).__name__ == "FastSGDRegressor"
+    assert fast_actions == ref_actions and fast_returns == ref_returns and len(fast_actions) > 300
+    for f, r in zip(fast.models, ref.models):
+        assert np.array_equal(f.coef_, r.coef_) and np.array_equal(f.intercept_, r.intercept_)
+        assert f.t_ == r.t_

@@ -40,6 +40,10 @@ For speed, ``RBFFeatures.transform`` applies the fitted scaler and samplers as o
 and a cosine (``cos(s @ A + b) * sqrt(2 / n_components)``, the samplers' own formula); it
 equals ``pipeline.transform`` to float rounding (tested) without its per-call input checks
 (``bench/cartpole_linear.py`` times both); ``q_values`` likewise reads ``coef_``/``intercept_``.
+The regressors are :class:`reproduce.tabular.sgd.FastSGDRegressor` (``SGDRegressor.partial_fit``'s
+loop in numba, without scikit-learn's per-call validation); ``reference=True`` uses scikit-learn's
+``SGDRegressor`` itself, the readable reference. The two give bit-identical weights and actions
+(``tests/test_linear.py``).
 """
 
 from __future__ import annotations
@@ -146,10 +150,14 @@ class LinearQAgent:
     Methods take feature rows (``features.transform(obs)``), so each state is featurized once.
     """
 
-    def __init__(self, features: RBFFeatures, n_actions: int, config: LinearQConfig, seed: int):
-        from sklearn.linear_model import SGDRegressor
+    def __init__(self, features: RBFFeatures, n_actions: int, config: LinearQConfig, seed: int,
+                 reference: bool = False):
+        if reference:  # scikit-learn itself
+            from sklearn.linear_model import SGDRegressor
+        else:  # its partial_fit in numba, bit-identical for one row per call
+            from reproduce.tabular.sgd import FastSGDRegressor as SGDRegressor
 
-        self.features, self.config = features, config
+        self.features, self.config, self.reference = features, config, reference
         seeds = np.random.SeedSequence([seed, 1]).generate_state(n_actions)
         self.models = [SGDRegressor(learning_rate="constant", eta0=config.eta0, random_state=int(s))
                        for s in seeds]
@@ -170,19 +178,24 @@ class LinearQAgent:
     def update(self, x, action: int, reward: float, x_next, terminated: bool) -> float:
         """One ``partial_fit`` of ``action``'s model towards the TD(0) target; returns the target."""
         target = reward if terminated else reward + self.config.gamma * float(np.max(self.q_values(x_next)))
-        self.models[action].partial_fit(x, [target])
+        if self.reference:
+            self.models[action].partial_fit(x, [target])
+        else:  # the same update without the input conversion (x is already a float64 row)
+            self.models[action].update(x, np.array([target]))
         return target
 
 
-def make_agent(env, config: LinearQConfig | None = None, seed: int = 0) -> LinearQAgent:
-    """Sample states from ``env``, fit the features and build the agent (defaults by env id)."""
+def make_agent(env, config: LinearQConfig | None = None, seed: int = 0,
+               reference: bool = False) -> LinearQAgent:
+    """Sample states from ``env``, fit the features and build the agent (defaults by env id);
+    ``reference=True``: scikit-learn's ``SGDRegressor`` instead of its numba equal."""
     config = config or default_config(env.spec.id)
     if config.eps_schedule not in EPS_SCHEDULES:
         epsilon(0, config.eps_schedule)  # raises the ConfigError
     sample_seed, feature_seed = np.random.SeedSequence([seed, 0]).generate_state(2)
     states = sample_states(env, config.scaler_samples, config.state_sampling, int(sample_seed))
     features = RBFFeatures(states, config.rbf_gammas, config.n_components, int(feature_seed))
-    return LinearQAgent(features, int(env.action_space.n), config, seed)
+    return LinearQAgent(features, int(env.action_space.n), config, seed, reference)
 
 
 def train(agent: LinearQAgent, env, episodes: int, seed: int, on_episode=None):
