@@ -118,7 +118,8 @@ class Experiment:
 class Summary:
     """``summary.json``: the standard fields the report reads, then the experiment's own (``extra``).
 
-    Standard fields left ``None`` are not written. The report reads a summary back with
+    Standard fields left ``None`` are not written, unless set (to ``None``: "not solved" writes
+    ``"steps_to_solve": null``) through :meth:`update` or read back so. The report reads a summary back with
     :meth:`from_json`; ``summary["key"]`` and ``summary.get("key")`` reach standard and extra fields
     alike.
     """
@@ -136,17 +137,21 @@ class Summary:
     env_steps: int | None = None
     wall_time_s: float | None = None
     extra: dict = field(default_factory=dict)
+    explicit: set = field(default_factory=set, repr=False, compare=False)
+    """standard fields set to a value, ``None`` included, through :meth:`update`"""
 
     STANDARD = ()  # filled below: the standard field names, in order
 
     def to_json(self) -> dict:
-        out = {k: getattr(self, k) for k in Summary.STANDARD if getattr(self, k) is not None}
+        out = {k: getattr(self, k) for k in Summary.STANDARD
+               if getattr(self, k) is not None or k in self.explicit}
         return {**out, **self.extra}
 
     @classmethod
     def from_json(cls, data: dict) -> Summary:
         standard = {k: data[k] for k in cls.STANDARD if k in data}
-        return cls(**standard, extra={k: v for k, v in data.items() if k not in cls.STANDARD})
+        return cls(**standard, extra={k: v for k, v in data.items() if k not in cls.STANDARD},
+                   explicit=set(standard))
 
     def get(self, key: str, default=None):
         if key in Summary.STANDARD:
@@ -167,12 +172,13 @@ class Summary:
         for key, value in values.items():
             if key in Summary.STANDARD:
                 setattr(self, key, value)
+                self.explicit.add(key)
             else:
                 self.extra[key] = value
         return self
 
 
-Summary.STANDARD = tuple(f.name for f in dataclasses.fields(Summary) if f.name != "extra")
+Summary.STANDARD = tuple(f.name for f in dataclasses.fields(Summary) if f.name not in ("extra", "explicit"))
 
 
 class RunContext:
