@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import errno
+import os
 import signal
 import sys
 from pathlib import Path
@@ -290,7 +291,11 @@ def _sweep(jobs, executor, runs_dir: Path) -> int:
 
     def progress(result):
         note = f" ({result.error})" if result.error else ""
-        print(f"  {result.status:<8} {result.job.experiment} seed {result.job.seed} "
+        try:  # the variant too: runs/nchain-tabular/textbook/seed0 -> nchain-tabular/textbook
+            label = str(Path(result.job.out).parent.relative_to(runs_dir))
+        except ValueError:
+            label = result.job.experiment
+        print(f"  {result.status:<8} {label} seed {result.job.seed} "
               f"{result.wall_time_s:6.1f} s{note}", flush=True)
 
     summary = runs_dir / "sweep_summary.csv"
@@ -406,6 +411,9 @@ def main(argv: list[str] | None = None) -> int:
             return commands[args.command]()
     except KeyboardInterrupt:
         return _interrupted()
+    except BrokenPipeError:  # `reproduce list | head -1`: the reader has gone; end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except ConfigError as exc:
         _fail_active(str(exc))
         print(f"error: {exc}", file=sys.stderr)

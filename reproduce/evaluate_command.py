@@ -19,15 +19,26 @@ def _experiment(config: dict | None):
     """The checkpoint's experiment, if it can rebuild its agents; else a one-line ConfigError."""
     from reproduce import experiments
 
-    if not isinstance(config, dict):
-        raise ConfigError("the checkpoint has no config to rebuild its agent from; "
-                          "pass builder= to load_agent")
+    if not isinstance(config, dict) or not config.get("experiment"):
+        raise ConfigError("this checkpoint was not written by `reproduce run` (it names no experiment), so "
+                          "the command line cannot rebuild its agent; rebuild the agent in your own script "
+                          "and load the checkpoint there with callbacks.resume_from (docs/callbacks.md)")
     experiment = experiments.get(config.get("experiment"))
     if experiment.load_agent is None or experiment.make_env is None:
-        raise ConfigError(f"experiment {experiment.name!r} does not rebuild agents from checkpoints; "
-                          f"evaluate a keras-rl run, or call reproduce.evaluate_command.load_agent(path, "
-                          f"builder=...) from Python")
+        raise ConfigError(f"this run of {experiment.name!r} has no checkpointed agent to evaluate (it is "
+                          f"not a keras-rl run); its results are in the run directory itself (summary.json "
+                          f"and its CSV files)")
     return experiment
+
+
+def _run_experiment(path: Path):
+    """A run directory's experiment, checked before any checkpoint is read (a tabular run has no agent)."""
+    from reproduce.runs import RunDir, read_json
+
+    if path.is_dir() and RunDir(path).config_json.exists():
+        config = read_json(RunDir(path).config_json)
+        if config.get("experiment"):
+            _experiment(config)
 
 
 def load_agent(path, builder=None, env=None):
@@ -80,6 +91,7 @@ def main(path, episodes: int | None = None, seed: int | None = None) -> int:
     if not path.exists():
         raise ConfigError(f"no run directory or checkpoint at {path}; pass a run directory or a "
                           f"ckpt_<step>_steps directory")
+    _run_experiment(path)
     try:
         ckpt, state, _ = load_checkpoint(path)
         check_belongs(ckpt, state)

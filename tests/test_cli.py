@@ -189,3 +189,19 @@ def test_sb3_reference_without_the_bench_extra_is_one_line(cli, tmp_path):
     assert result.stderr.strip().splitlines() == [
         "error: sb3-zoo-dqn needs Stable-Baselines3, which is not installed; install it with: "
         "pip install torch==2.13.0 && pip install -e '.[bench]'"]
+
+
+def test_evaluate_says_why_a_run_has_no_agent_and_a_closed_pipe_is_quiet(cli, tmp_path):
+    """A tabular run has nothing for `evaluate` to rebuild: one line saying where its results are.
+    `reproduce list | head -1` ends quietly with status 0."""
+    import subprocess
+    import sys
+
+    done = cli("run", "nchain-tabular", "--rounds", "2", "--episodes", "3", "--out", tmp_path / "t")
+    assert done.returncode == 0
+    done = cli("evaluate", tmp_path / "t")
+    assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].startswith(
+        "error: this run of 'nchain-tabular' has no checkpointed agent to evaluate")
+    piped = subprocess.run(["bash", "-o", "pipefail", "-c", f"{sys.executable} -m reproduce list | head -1"],
+                           capture_output=True, text=True)
+    assert piped.returncode == 0 and "Traceback" not in piped.stderr and piped.stdout.startswith("nchain")
