@@ -27,6 +27,7 @@ _LAZY = {  # loaded on first use, so importing a light submodule (callbacks.file
     "resume_from": "callbacks.resume",
     "load_checkpoint": "callbacks.resume",
     "training_callbacks": "callbacks.resume",
+    "RunDirInUseError": "callbacks.resume",
 }
 
 

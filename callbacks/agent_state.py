@@ -3,8 +3,9 @@
 The agent itself is captured part by part, as :data:`callbacks.parts.AGENT_PARTS` lists for
 its type (weights, optimizers, memory, exploration noise, CEM's search state, ...). Around
 it: the global step, the policy's schedule position, the Python ``random`` and numpy global
-RNG states, TensorFlow's graph seed, and the env's RNGs and plain attributes (so an episode
-can continue exactly where it stopped).
+RNG states, TensorFlow's graph seed, and the env's RNGs and state: its own ``get_state()`` /
+``set_state()`` when it has them, else its plain attributes (so an episode can continue exactly
+where it stopped; see :func:`capture_env`). Nothing is ever pickled.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import random
 
 import numpy as np
 
-from callbacks.parts import SCALAR_TYPES, agent_type, parts_for, unwrap_optimizer
+from callbacks.parts import SCALAR_TYPES, Memory, agent_type, parts_for, unwrap_optimizer
 from callbacks.store import CheckpointError, CheckpointFormatError, CheckpointMismatchError
 
 
@@ -57,8 +58,9 @@ def env_id(env) -> str | None:
 
 
 def _env_layers(env):
-    """The gymnasium env chain under a keras-rl adapter: outer wrapper first, unwrapped last."""
-    layer = getattr(env, "env", None)
+    """The env chain keras-rl steps: under an adapter (``env.env``) its wrappers, outer first, down to
+    the unwrapped env; a custom env passed to keras-rl directly is its own only layer."""
+    layer = getattr(env, "env", None) or env
     while layer is not None:
         yield layer
         if not hasattr(layer, "unwrapped") or layer is layer.unwrapped:
@@ -66,47 +68,154 @@ def _env_layers(env):
         layer = getattr(layer, "env", None)
 
 
-def _plain(value, allow_none: bool):
-    if value is None:
-        return allow_none
-    if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
-        return True
-    return isinstance(value, np.ndarray) and value.dtype.kind in "biuf"
-
-
 def _existing_rng(obj):
     """``obj``'s numpy Generator if it has one already; reading gymnasium's ``np_random`` property
     would create (and so save) an unseeded one, different in every process."""
     if obj is None:
         return None
-    if hasattr(obj, "_np_random"):
-        return obj._np_random
-    return getattr(obj, "np_random", None)
+    rng = obj._np_random if hasattr(obj, "_np_random") else getattr(obj, "np_random", None)
+    return rng if isinstance(rng, np.random.Generator) else None
+
+
+class NotPlainError(TypeError):
+    """A value a checkpoint cannot hold without pickle."""
+
+
+def encode(value, key: str, arrays: dict) -> dict:
+    """``value`` as JSON, its arrays under ``key...`` in ``arrays``: numbers, strings, None, numpy
+    arrays and scalars, numpy and Python RNGs, and lists, tuples, sets and str-keyed dicts of these.
+    Anything else raises :class:`NotPlainError` (nothing is ever pickled)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return {"v": value}
+    if isinstance(value, (np.bool_, np.integer, np.floating)):
+        return {"scalar": value.dtype.str, "v": value.item()}
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biufcSU":
+        arrays[key] = value
+        return {"array": key}
+    if isinstance(value, np.random.Generator):
+        return {"generator": value.bit_generator.state}
+    if isinstance(value, np.random.RandomState):
+        state = value.get_state(legacy=False)
+        arrays[key] = state["state"]["key"]
+        return {"random_state": {"pos": int(state["state"]["pos"]), "has_gauss": int(state["has_gauss"]),
+                                 "gauss": float(state["gauss"])}, "array": key}
+    if isinstance(value, random.Random):
+        version, internal, gauss = value.getstate()
+        arrays[key] = np.asarray(internal, dtype=np.int64)
+        return {"random": [version, gauss], "array": key}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = list(value)
+        return {type(value).__name__: [encode(v, f"{key}/{i}", arrays) for i, v in enumerate(items)]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"dict": {k: encode(v, f"{key}/{k}", arrays) for k, v in value.items()}}
+    raise NotPlainError(type(value).__name__)
+
+
+def decode(node: dict, arrays: dict, current=None):
+    """The value :func:`encode` wrote; an RNG is restored into ``current`` when it is one of the same kind."""
+    if "generator" in node:
+        rng = current if isinstance(current, np.random.Generator) else np.random.Generator(
+            getattr(np.random, node["generator"]["bit_generator"])())
+        rng.bit_generator.state = node["generator"]
+        return rng
+    if "random_state" in node:
+        rng = current if isinstance(current, np.random.RandomState) else np.random.RandomState()
+        extra = node["random_state"]
+        rng.set_state(("MT19937", arrays[node["array"]], extra["pos"], extra["has_gauss"], extra["gauss"]))
+        return rng
+    if "random" in node:
+        rng = current if isinstance(current, random.Random) else random.Random()
+        version, gauss = node["random"]
+        rng.setstate((version, tuple(int(x) for x in arrays[node["array"]]), gauss))
+        return rng
+    if "array" in node:
+        return arrays[node["array"]].copy()
+    if "scalar" in node:
+        return np.dtype(node["scalar"]).type(node["v"])
+    if "dict" in node:
+        return {k: decode(v, arrays) for k, v in node["dict"].items()}
+    for kind, cls in (("list", list), ("tuple", tuple), ("set", set), ("frozenset", frozenset)):
+        if kind in node:
+            return cls(decode(v, arrays) for v in node[kind])
+    return node["v"]
+
+
+def _static(value) -> bool:
+    """Attributes that are no episode state: spaces, specs, envs (layers), functions, classes, modules."""
+    import types
+
+    import gymnasium as gym
+    from gymnasium.envs.registration import EnvSpec
+
+    return isinstance(value, (gym.Space, gym.Env, EnvSpec, type, types.ModuleType)) or callable(value)
+
+
+def _known(layer) -> bool:
+    """gymnasium's and this package's envs keep their episode state in plain attributes."""
+    return type(layer).__module__.split(".")[0] in ("gymnasium", "reproduce")
+
+
+def has_state_protocol(layer) -> bool:
+    """The env's own ``get_state() -> dict`` and ``set_state(dict)`` (see :func:`capture_env`)."""
+    return callable(getattr(layer, "get_state", None)) and callable(getattr(layer, "set_state", None))
+
+
+def _capture_layer(layer, index: int, arrays: dict) -> tuple[dict, list[str]]:
+    """One layer's state (format 2) and the names of attributes it could not hold."""
+    name = type(layer).__name__
+    if has_state_protocol(layer):
+        values = layer.get_state()
+        if not isinstance(values, dict) or not all(isinstance(k, str) for k in values):
+            raise CheckpointError(f"{name}.get_state() must return a dict with str keys, got "
+                                  f"{type(values).__name__}")
+        encoded = {}
+        for key, value in values.items():
+            try:
+                encoded[key] = encode(value, f"env/{index}/{key}", arrays)
+            except NotPlainError as exc:
+                raise CheckpointError(
+                    f"{name}.get_state()[{key!r}] is a {exc}, which a checkpoint cannot hold without "
+                    f"pickle; return numbers, strings, numpy arrays, RNGs, or lists and dicts of them"
+                ) from None
+        return {"class": name, "format": 2, "protocol": True, "values": encoded}, []
+    encoded, skipped = {}, []
+    for key, value in vars(layer).items():
+        if key == "_np_random":
+            continue
+        try:
+            encoded[key] = encode(value, f"env/{index}/{key}", arrays)
+        except NotPlainError:
+            if not _static(value):
+                skipped.append(key)
+    unrestorable = [] if _known(layer) else [f"{name}.{key}" for key in skipped]
+    return {"class": name, "format": 2, "values": encoded}, unrestorable
 
 
 def capture_env(env, observation=None) -> tuple[dict, dict]:
-    """Env id, spaces, RNG states and plain attributes of every layer; the last raw observation."""
+    """Env id, spaces, RNG states and the state of every layer; the last raw observation.
+
+    A layer with ``get_state()``/``set_state(state)`` is saved through them (``get_state`` returns
+    a dict of numbers, strings, numpy arrays, RNGs, or lists and dicts of them). Any other layer
+    is saved attribute by attribute, the same kinds of values (never pickle). An env of your own
+    (not gymnasium's, not this package's) with an attribute that is none of these (a DataFrame,
+    an object) is marked not ``restorable``: resuming it mid-episode starts a new episode.
+    """
     state = {"id": env_id(env), "observation_space": repr(env.observation_space),
              "action_space": repr(env.action_space), "rng": {}, "attrs": []}
     arrays = {}
-    unwrapped = getattr(env, "unwrapped", None)
-    for name, obj in (("env", unwrapped), ("action_space", env.action_space),
+    layers = list(_env_layers(env))
+    for name, obj in (("env", layers[-1]), ("action_space", env.action_space),
                       ("observation_space", env.observation_space)):
         rng = _existing_rng(obj)
         if rng is not None:
             state["rng"][name] = rng.bit_generator.state
-    for index, layer in enumerate(_env_layers(env)):
-        attrs = {}
-        for key, value in vars(layer).items():
-            if not _plain(value, allow_none=layer is unwrapped) or key == "_np_random":
-                continue
-            if isinstance(value, np.ndarray):
-                arrays[f"env/{index}/{key}"] = value
-                attrs[key] = {"array": True}
-            else:
-                attrs[key] = {"value": value.item() if isinstance(value, np.generic) else value,
-                              "type": type(value).__name__}
-        state["attrs"].append({"class": type(layer).__name__, "values": attrs})
+    unrestorable = []
+    for index, layer in enumerate(layers):
+        layer_state, missing = _capture_layer(layer, index, arrays)
+        state["attrs"].append(layer_state)
+        unrestorable += missing
+    state["restorable"] = not unrestorable
+    state["unrestorable"] = unrestorable
     if observation is not None:
         arrays["env/observation"] = np.asarray(observation)
     return state, arrays
@@ -128,23 +237,33 @@ def check_env(state: dict, env) -> None:
 
 
 def restore_env(env, state: dict, arrays: dict) -> None:
-    """Put the env's RNGs and attributes back (the episode in progress continues from here)."""
+    """Put the env's RNGs and state back (the episode in progress continues from here)."""
     check_env(state, env)
-    if callable(getattr(env, "seed", None)):
-        env.seed(None)  # drop a seed pending from construction: the RNG state below replaces it
-    unwrapped = getattr(env, "unwrapped", None)
-    for name, obj in (("env", unwrapped), ("action_space", env.action_space),
-                      ("observation_space", env.observation_space)):
-        if name in state["rng"]:
-            obj.np_random.bit_generator.state = state["rng"][name]
     layers = list(_env_layers(env))
     if [layer_state["class"] for layer_state in state["attrs"]] != [type(x).__name__ for x in layers]:
         raise CheckpointMismatchError(
             f"the checkpoint's env wrappers are {[s['class'] for s in state['attrs']]}, this env has "
             f"{[type(x).__name__ for x in layers]}; build the env the same way"
         )
+    if callable(getattr(env, "seed", None)):
+        env.seed(None)  # drop a seed pending from construction: the RNG state below replaces it
+    old_format = not all(s.get("format") == 2 for s in state["attrs"])
+    unwrapped = getattr(env, "unwrapped", None) if old_format else layers[-1]
+    for name, obj in (("env", unwrapped), ("action_space", env.action_space),
+                      ("observation_space", env.observation_space)):
+        if name in state["rng"]:
+            obj.np_random.bit_generator.state = state["rng"][name]
     for index, (layer, layer_state) in enumerate(zip(layers, state["attrs"])):
-        for key, spec in layer_state["values"].items():
+        if layer_state.get("format") == 2:
+            values = {key: decode(node, arrays, current=getattr(layer, key, None))
+                      for key, node in layer_state["values"].items()}
+            if layer_state.get("protocol"):
+                layer.set_state(values)
+            else:
+                for key, value in values.items():
+                    setattr(layer, key, value)
+            continue
+        for key, spec in layer_state["values"].items():  # written before format 2
             if spec.get("array"):
                 value = arrays[f"env/{index}/{key}"].copy()
             elif spec["type"] in SCALAR_TYPES:
@@ -152,6 +271,11 @@ def restore_env(env, state: dict, arrays: dict) -> None:
             else:
                 value = spec["value"]
             setattr(layer, key, value)
+
+
+def env_restorable(state: dict) -> bool:
+    """Whether a checkpoint's env state can be put back (always, for checkpoints written before the flag)."""
+    return bool(state.get("restorable", True))
 
 
 def saved_observation(arrays: dict):
@@ -241,6 +365,26 @@ def restore_agent(agent, state: dict, arrays: dict) -> None:
         if part.key in saved:
             part.restore(agent, saved[part.key], arrays)
     agent.step = int(state["agent_step"])
+
+
+def missing_memory(agent, state: dict) -> str | None:
+    """Why resuming ``agent`` from ``state`` would fail for want of its replay memory (None if it would not).
+
+    A checkpoint saved with ``save_memory=False`` holds no memory; an agent past its warm-up then
+    trains on an empty memory ("not enough entries in the memory").
+    """
+    if state.get("agent_type", state.get("agent_class")) != agent_type(agent):
+        return None  # another agent type: restore_agent says so
+    saved = _saved_parts(state)
+    for part in parts_for(agent):
+        if isinstance(part, Memory) and not part.always and saved.get(part.key) is None:
+            warmups = [int(getattr(agent, n)) for n in ("nb_steps_warmup", "nb_steps_warmup_critic",
+                                                         "nb_steps_warmup_actor") if hasattr(agent, n)]
+            warmup = min(warmups, default=0)
+            if int(state.get("agent_step", state.get("step", 0))) >= warmup:
+                return (f"it holds no replay memory (saved with save_memory=False), and "
+                        f"{type(agent).__name__} trains from its memory after step {warmup}")
+    return None
 
 
 def continue_episode(agent, state: dict, arrays: dict) -> None:

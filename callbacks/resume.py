@@ -15,6 +15,10 @@ Typical use (the DQN experiments' ``--resume RUN_DIR``)::
     state = resume_from(run_dir, agent, env)          # agent built + compiled from state.config
     agent.fit(env, nb_steps=TOTAL, callbacks=training_callbacks(run_dir, resume=state, ...))
 
+An env whose state the checkpoint could not hold (an env of your own with attributes that are
+not numbers, strings, arrays or RNGs, and no ``get_state``/``set_state``) cannot continue an
+interrupted episode: the resumed run starts a new one and says so once.
+
 Limitation: keras-rl's ``nb_max_episode_steps`` counts in a local variable that restarts on
 resume; cap episodes with gymnasium's ``TimeLimit`` (``max_episode_steps``) instead.
 """
@@ -23,11 +27,13 @@ resume; cap episodes with gymnasium's ``TimeLimit`` (``max_episode_steps``) inst
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import warnings
 from pathlib import Path
 
 import reproduce.compat  # noqa: F401  (keras-rl2 compat fixes before rl is imported)
 from callbacks import agent_state
-from callbacks.store import newest_good, read_checkpoint, step_of
+from callbacks.store import CheckpointError, newest_complete, newest_good, read_checkpoint, step_of
 from rl.callbacks import Callback
 
 
@@ -50,6 +56,9 @@ class ResumeState:
 
     @property
     def episode_in_progress(self) -> dict | None:
+        """The interrupted episode, or None when there was none or the env cannot continue it."""
+        if not agent_state.env_restorable(self.state.get("env") or {}):
+            return None
         return self.state.get("episode_in_progress")
 
     @property
@@ -86,7 +95,16 @@ def resume_from(path, agent, env) -> ResumeState:
     """
     ckpt, state, arrays = load_checkpoint(path)
     agent_state.check_env(state["env"], env)  # before anything is changed
+    missing = agent_state.missing_memory(agent, state)
+    if missing:
+        raise CheckpointError(f"cannot resume from {ckpt}: {missing}; save checkpoints with "
+                              f"training_callbacks(run_dir) (save_memory=True, the default) to resume")
     agent_state.restore_agent(agent, state, arrays)
+    if state.get("episode_in_progress") and not agent_state.env_restorable(state["env"]):
+        names = ", ".join(state["env"].get("unrestorable", [])[:3])
+        warnings.warn(f"resume: the env's state cannot be restored ({names} not saved; give the env "
+                      f"get_state()/set_state()), so the interrupted episode restarts as a new one",
+                      UserWarning, stacklevel=2)
     return ResumeState(path=ckpt, state=state, arrays=arrays)
 
 
@@ -134,16 +152,25 @@ class ResumeCallback(Callback):
         env.reset = reset
 
 
+class RunDirInUseError(CheckpointError):
+    """The run directory holds another run's checkpoints, and neither resume nor overwrite was asked."""
+
+
 def training_callbacks(run_dir, resume: ResumeState | None = None, every_steps: int | None = None,
                        every_episodes: int | None = None, keep_last: int | None = 3,
-                       keep_best_by: str | None = "episode_reward", save_memory: bool = False,
+                       keep_best_by: str | None = "episode_reward", save_memory: bool = True,
                        config=None, manifest=None, tensorboard: bool = False,
-                       resume_hint: str | None = None, save_at_end: bool = True) -> list:
+                       resume_hint: str | None = None, save_at_end: bool = True,
+                       overwrite: bool = False) -> list:
     """The standard callbacks of a run, in the order they must run.
 
     ``ResumeCallback`` (when resuming), one shared :class:`EpisodeTracker`, then its readers:
     ``RUN_DIR/episodes.csv`` (reward log), ``RUN_DIR/tensorboard/`` (with ``tensorboard=True``)
-    and ``RUN_DIR/checkpoints/``. ``resume_hint`` ends the message of a failed save (e.g.
+    and ``RUN_DIR/checkpoints/``. Checkpoints hold the full state, replay memory included, so a
+    run resumes exactly (``save_memory=False`` makes them small, and not resumable past warm-up).
+    A ``run_dir`` that already holds a run's checkpoints is refused (:class:`RunDirInUseError`)
+    unless ``resume`` is given or ``overwrite=True`` (which deletes that run's checkpoints and
+    TensorBoard files). ``resume_hint`` ends the message of a failed save (e.g.
     ``"reproduce run NAME --resume RUN_DIR"``).
     """
     from callbacks.checkpoint import Checkpoint
@@ -151,6 +178,7 @@ def training_callbacks(run_dir, resume: ResumeState | None = None, every_steps: 
     from callbacks.reward_logger import RewardLogger
 
     run_dir = Path(run_dir)
+    _claim(run_dir, resume, overwrite, resume_hint)
     tracker = EpisodeTracker(resume=resume)
     callbacks = [resume.callback()] if resume is not None else []
     callbacks.append(tracker)
@@ -165,3 +193,17 @@ def training_callbacks(run_dir, resume: ResumeState | None = None, every_steps: 
                                 config=config, manifest=manifest, resume=resume, tracker=tracker,
                                 resume_hint=resume_hint))
     return callbacks
+
+
+def _claim(run_dir: Path, resume, overwrite: bool, resume_hint: str | None) -> None:
+    """Refuse a run directory that holds another run, unless resuming it or overwriting it."""
+    previous = newest_complete(run_dir / "checkpoints")
+    if resume is not None or previous is None:
+        return
+    if not overwrite:
+        how = resume_hint or "state = resume_from(run_dir, agent, env); training_callbacks(run_dir, state)"
+        raise RunDirInUseError(f"{run_dir} holds another run (checkpoint at step {step_of(previous)}); "
+                               f"resume it ({how}), pass overwrite=True to start over there, or use "
+                               f"another directory")
+    for name in ("checkpoints", "tensorboard"):
+        shutil.rmtree(run_dir / name, ignore_errors=True)

@@ -18,8 +18,15 @@ def _register_envs():
     import reproduce.envs  # noqa: F401  (registers NChain-v0 and the package's other envs)
 
 
+def seed_everything(seed: int, env=None) -> None:
+    """Seed Python, numpy, TensorFlow and the env in one call (:func:`reproduce.adapters.seed_everything`)."""
+    from reproduce.adapters import seed_everything as seed_all
+
+    seed_all(seed, env)
+
+
 compat.prepare()
 compat.after_import("gymnasium", _register_envs)  # whoever imports gymnasium sees our envs
 
 __version__ = "0.1.0"
-__all__ = ["compat", "__version__"]
+__all__ = ["compat", "seed_everything", "__version__"]

@@ -69,20 +69,58 @@ start-up lines are dropped as it loads; everything else it prints goes through.
     (learning rate, iterations) with Keras's graph-mode initializer, as legacy ones do, so
     ``K.get_value(optimizer.learning_rate)`` reads them instead of failing "uninitialized".
     Delete with keras-rl2.
-13. ``naf-scan-gradient``: ``NAFLayer`` builds its covariance with ``tf.scan``. In graph mode,
-    TensorFlow builds a loop inside a Keras layer with all its intermediates as outputs, but
-    builds the gradient (outside any layer) assuming it may add outputs to the loop, which a
-    graph-mode loop cannot take: the training step fails with "Connecting to invalid output
-    39 of source node naf_layer/scan/while ... Try using
-    tf.compat.v1.experimental.output_all_intermediates(True)". ``NAFAgent.compile`` now builds
-    the model and its training function with that setting on, and restores it afterwards
-    (it stays off for everything else, e.g. XLA loops). Delete with keras-rl2.
+13. ``loop-gradients`` (was ``naf-scan-gradient``): in graph mode TensorFlow builds a loop
+    inside a Keras layer (``NAFLayer``'s ``tf.scan``, every ``LSTM``/``GRU``/``SimpleRNN``) with
+    all its intermediates as outputs, but builds the gradient (outside any layer) assuming it may
+    add outputs to the loop, which a graph-mode loop cannot take: the first training step fails
+    with "Connecting to invalid output 45 of source node lstm/while ... Try using
+    tf.compat.v1.experimental.output_all_intermediates(True)" (TF 2.15 too; users set the flag
+    by hand). Every agent's ``compile`` (DQN, double/dueling DQN, SARSA, DDPG, NAF) now runs
+    with that setting on and, when the graph holds a loop, builds its training function there
+    too (NAF always); the setting is restored afterwards (it stays off for everything else,
+    e.g. XLA loops). Delete with keras-rl2.
 14. ``graph-isolation``: a node TensorFlow cannot run (as in fix 13) stays in the graph, so
     every later ``Session.run`` in the process fails with the same error: one failing agent
     broke every agent built after it. When an agent's ``compile``, ``fit`` or ``test`` fails
     and the session reported its graph unusable, Keras's session is now cleared, so models
     built from then on start in a fresh graph (the failing agent stays broken, as it was).
     It costs nothing unless that happens. Delete with graph mode.
+15. ``keras-is-tf-keras``: TF >= 2.16 installs Keras 3 as ``keras``, and
+    ``TF_USE_LEGACY_KERAS`` redirects ``tf.keras`` only, so the many keras-rl scripts written
+    ``from keras.layers import Dense`` build Keras 3 objects, which fail deep inside keras-rl
+    ("Received an invalid value for units", "has never been called and thus has no defined
+    output", "Argument(s) not recognized: {'lr': ...}"). After ``import reproduce``, importing
+    ``keras`` or ``keras.<anything>`` imports ``tf_keras`` / ``tf_keras.<anything>`` (Keras 2).
+    If Keras 3 was imported before ``reproduce``, a Keras 3 model, layer or optimizer given to
+    a keras-rl agent raises :class:`KerasBackendError`, one line saying to import ``reproduce``
+    first. Delete with keras-rl2 (a Keras-3 keras-rl would want the real ``keras``).
+16. ``keras-callbacks-in-fit``: keras-rl hands Keras's own callbacks to its ``CallbackList``
+    (``on_episode_end`` falls back to ``on_epoch_end``), but in graph mode tf-keras swaps in
+    its v1 ``TensorBoard``, which lacks the ``_should_trace`` that the list reads on every
+    callback (``AttributeError``; keras-rl2 issue #29); ``LambdaCallback(on_epoch_end=lambda
+    epoch, l: ...)`` fails because keras-rl passes ``logs=`` by keyword; ``EarlyStopping`` sets
+    ``stop_training``, which keras-rl never reads; and a step's logs hold arrays and lists
+    that Keras callbacks cannot log. Now the v1 ``TensorBoard`` answers that question, Keras
+    callbacks get their hooks called positionally with scalar logs (a step: ``reward`` and the
+    agent's metrics by name; an episode: keras-rl's episode logs), and ``stop_training`` ends
+    ``fit`` after the episode, as an interrupted ``fit`` ends (``on_train_end`` runs).
+    Callbacks that need a Keras model (``ModelCheckpoint``, ``BackupAndRestore``,
+    ``ReduceLROnPlateau``) are refused in one line naming keras-rl's equivalent. Delete with
+    keras-rl2.
+17. ``info-accumulator``: ``fit`` and ``test`` sum each step's ``info`` values with
+    ``np.isreal`` and ``+=`` (``rl/core.py``), so an array (Taxi's ``action_mask``), a list or a
+    dict in ``info`` fails ("The truth value of an array with more than one element is
+    ambiguous"). Numbers are still summed as keras-rl did; any other value is kept out of the
+    sum and reaches callbacks unchanged (its last value in the step) in the step logs under
+    ``"unsummed_info"``. Custom envs passed to keras-rl directly are covered too (the sum is
+    keras-rl's own). Delete when keras-rl's loop checks ``np.isscalar``.
+18. ``hdf5-agent-weights``: ``DDPGAgent.save_weights("ddpg_weights.h5f")`` (keras-rl's example
+    name) and ``NAFAgent``'s fail: tf-keras writes TensorFlow's checkpoint format for any name
+    not ending ``.h5``, and that format also saves the compiled critic's (combined model's)
+    optimizer, whose soft-update wrapper cannot be saved ("substring not found" on TF 2.15;
+    "Could not find variable iteration_1" here). keras-rl's Keras always wrote HDF5, weights
+    only; these two agents now write HDF5 under the names keras-rl gives (``name_actor.h5f``,
+    ...), whatever the extension; ``load_weights`` reads either format. Delete with keras-rl2.
 The fast path (keras-rl's agents calling Keras's session callables directly) is a speed
 feature, not a fix: it lives in :mod:`reproduce.fast_session`, installed from here when
 ``rl.agents`` is imported (``fast-path`` in ``ACTIVE_FIXES``).
@@ -192,6 +230,7 @@ def prepare() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if not any(isinstance(f, _PostImportFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _PostImportFinder())
+    _keras_is_tf_keras()
     for name in list(_HOOKS):
         if name in sys.modules:  # imported before reproduce: fix it now
             _run_hooks(name)
@@ -609,18 +648,31 @@ def _output_all_intermediates():
         control_flow_util_v2._EXPERIMENTAL_OUTPUT_ALL_INTERMEDIATES_OVERRIDE = previous
 
 
-def _patch_naf_compile():
-    NAFAgent = sys.modules["rl.agents.dqn"].NAFAgent
-    original = NAFAgent.compile
+def _has_loop(model) -> bool:
+    """Whether ``model``'s graph holds a functional loop (an RNN layer, ``tf.scan``, ...)."""
+    graph = model.outputs[0].graph
+    return any(op.type in ("While", "StatelessWhile") for op in graph.get_operations())
 
-    @functools.wraps(original)
-    def compile(self, optimizer, metrics=None):
-        with _output_all_intermediates():
-            original(self, optimizer, metrics)
-            self.combined_model._make_train_function()  # the gradient of NAFLayer's scan, now
 
-    NAFAgent.compile = compile
-    ACTIVE_FIXES.append("naf-scan-gradient: NAFAgent's training step builds (scan with all intermediates)")
+def _patch_loop_gradients():
+    from rl.agents import DDPGAgent, DQNAgent, NAFAgent, SARSAAgent
+
+    trained = {DQNAgent: "trainable_model", SARSAAgent: "trainable_model", NAFAgent: "combined_model",
+               DDPGAgent: "critic"}
+    for cls, name in trained.items():
+        original = cls.compile
+
+        @functools.wraps(original)
+        def compile(self, optimizer, metrics=None, _original=original, _name=name, _cls=cls):
+            with _output_all_intermediates():
+                result = _original(self, optimizer, [] if metrics is None else metrics)
+                model = getattr(self, _name)
+                if _cls is NAFAgent or _has_loop(model):
+                    model._make_train_function()  # the loop's gradient, with the setting on
+            return result
+
+        cls.compile = compile
+    ACTIVE_FIXES.append("loop-gradients: agents with RNN layers or NAF's scan build their training step")
 
 
 def _patch_ddpg():
@@ -639,6 +691,244 @@ def _patch_ddpg():
     ACTIVE_FIXES.append("ddpg-optimizers: DDPGAgent.compile accepts current optimizers, names and pairs")
 
 
+class _AliasLoader(importlib.abc.Loader):
+    """Loads module ``name`` as the already importable module ``real`` (the same object)."""
+
+    def __init__(self, real):
+        self.real = real
+
+    def create_module(self, spec):
+        importlib.import_module("tensorflow")  # first, as tf-keras expects (its fixes load tf-keras whole)
+        module = importlib.import_module(self.real)
+        self._spec = module.__spec__
+        return module
+
+    def exec_module(self, module):
+        module.__spec__ = self._spec  # the import system set the alias's spec on the real module
+
+
+class _KerasIsTfKeras(importlib.abc.MetaPathFinder):
+    """``import keras`` / ``keras.<name>`` imports ``tf_keras`` / ``tf_keras.<name>`` (fix 15)."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != "keras" and not fullname.startswith("keras."):
+            return None
+        real = "tf_" + fullname
+        try:
+            spec = importlib.util.find_spec(real)
+        except ModuleNotFoundError:
+            spec = None
+        if spec is None:
+            return None
+        return importlib.util.spec_from_loader(fullname, _AliasLoader(real),
+                                               is_package=spec.submodule_search_locations is not None)
+
+
+def _keras_is_tf_keras() -> None:
+    """Run by :func:`prepare`: arm the alias, unless Keras 3 is already imported (then fix 15's
+    agent check names the problem)."""
+    if "keras" in sys.modules and not sys.modules["keras"].__name__.startswith("tf_keras"):
+        warnings.warn("`keras` (Keras 3) was imported before `reproduce`, so it stays Keras 3, and keras-rl2 "
+                      "needs Keras 2: import `reproduce` first", UserWarning, stacklevel=3)
+        return
+    if not any(isinstance(f, _KerasIsTfKeras) for f in sys.meta_path):
+        sys.meta_path.insert(0, _KerasIsTfKeras())
+
+
+def _keras3_objects(values):
+    """The Keras 3 objects among ``values`` (and inside lists, tuples and dicts of them)."""
+    for value in values:
+        if isinstance(value, (list, tuple)):
+            yield from _keras3_objects(value)
+        elif isinstance(value, dict):
+            yield from _keras3_objects(value.values())
+        elif type(value).__module__.split(".")[0] == "keras":
+            yield value
+
+
+def _refuse_keras3(method, what):
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        found = next(_keras3_objects([*args, *kwargs.values()]), None)
+        if found is not None:
+            raise KerasBackendError(
+                f"{type(self).__name__}.{what} got a Keras 3 {type(found).__name__} "
+                f"({type(found).__module__}), but keras-rl2 needs Keras 2 (tf-keras): `keras` was imported "
+                f"before `reproduce`; put `import reproduce` first in your script (then `keras` is tf-keras)")
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _patch_keras3_objects():
+    from rl.agents import CEMAgent, DDPGAgent, DQNAgent, NAFAgent, SARSAAgent
+
+    for cls in (DQNAgent, NAFAgent, SARSAAgent, DDPGAgent, CEMAgent):
+        cls.__init__ = _refuse_keras3(cls.__init__, "__init__")
+        cls.compile = _refuse_keras3(cls.compile, "compile")
+    armed = any(isinstance(f, _KerasIsTfKeras) for f in sys.meta_path)
+    ACTIVE_FIXES.append("keras-is-tf-keras: `import keras` imports tf-keras; Keras 3 objects given to agents "
+                        "raise one line" + ("" if armed else " (Keras 3 was imported first: alias off)"))
+
+
+# Keras callbacks that act on a Keras model: keras-rl's fit passes them the agent.
+_MODEL_CALLBACKS = {
+    "ModelCheckpoint": "rl.callbacks.ModelIntervalCheckpoint(filepath, interval) saves the agent's weights",
+    "BackupAndRestore": "callbacks.training_callbacks(run_dir) checkpoints and resumes the whole agent",
+    "ReduceLROnPlateau": "set the learning rate on the optimizer you give agent.compile",
+}
+
+
+def _keras_step_logs(agent, logs):
+    """A keras-rl step's logs as a Keras callback reads them: scalars only (reward, metrics by name)."""
+    out = {"reward": float(np.sum(logs.get("reward", 0.0)))}
+    names = list(getattr(agent, "metrics_names", []) or [])
+    out.update({name: float(value) for name, value in zip(names, logs.get("metrics") or [])})
+    out.update({f"info_{k}": float(v) for k, v in (logs.get("info") or {}).items() if np.ndim(v) == 0})
+    return out
+
+
+def _patch_keras_callbacks():
+    rl_callbacks = sys.modules["rl.callbacks"]
+    CallbackList = rl_callbacks.CallbackList
+    original_init = CallbackList.__init__
+
+    @functools.wraps(original_init)
+    def __init__(self, callbacks=None, *args, **kwargs):
+        for callback in callbacks or []:
+            fix = _MODEL_CALLBACKS.get(type(callback).__name__)
+            if fix and type(callback).__module__.startswith(("tf_keras", "keras", "tensorflow")):
+                raise TypeError(f"Keras's {type(callback).__name__} acts on a Keras model, but keras-rl's "
+                                f"fit passes it the agent; instead, {fix}")
+        original_init(self, callbacks, *args, **kwargs)
+
+    def dispatch(rl_hook, keras_hook, episode):
+        def hook(self, index, logs={}):  # noqa: B006  (keras-rl's signature)
+            keras_logs = None
+            for callback in self.callbacks:
+                if callable(getattr(callback, rl_hook, None)):
+                    getattr(callback, rl_hook)(index, logs=logs)
+                else:  # a Keras callback: positional, scalar logs, as Keras calls it
+                    if keras_logs is None:
+                        keras_logs = dict(logs) if episode else _keras_step_logs(self.model, logs)
+                    getattr(callback, keras_hook)(index, keras_logs)
+            if rl_hook == "on_episode_end" and getattr(self.model, "stop_training", False) and \
+                    "nb_steps" in (getattr(self, "params", None) or {}):
+                self.model.stop_training = False
+                raise KeyboardInterrupt  # fit's own way out: on_train_end runs, the history is returned
+
+        hook.__name__ = rl_hook
+        return hook
+
+    CallbackList.__init__ = __init__
+    CallbackList.on_episode_begin = dispatch("on_episode_begin", "on_epoch_begin", episode=True)
+    CallbackList.on_episode_end = dispatch("on_episode_end", "on_epoch_end", episode=True)
+    CallbackList.on_step_begin = dispatch("on_step_begin", "on_batch_begin", episode=False)
+    CallbackList.on_step_end = dispatch("on_step_end", "on_batch_end", episode=False)
+    ACTIVE_FIXES.append("keras-callbacks-in-fit: Keras's TensorBoard, CSVLogger, EarlyStopping, "
+                        "LambdaCallback work in agent.fit")
+
+
+def _patch_tensorboard_v1():
+    TensorBoard = sys.modules["tf_keras.src.callbacks_v1"].TensorBoard
+
+    def _implements_train_batch_hooks(self):  # v2 reads _should_trace, which v1 never sets
+        return self.update_freq != "epoch"
+
+    TensorBoard._implements_train_batch_hooks = _implements_train_batch_hooks
+
+
+class _LastValue:
+    """An ``info`` value keras-rl cannot sum: kept as the last one seen (``+=`` replaces it)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value=None):
+        self.value = value
+
+    def __iadd__(self, value):
+        return _LastValue(value)
+
+
+def _summable(value) -> bool:
+    """What keras-rl's ``info`` sum can take: real numbers (and size-1 real arrays, as it did)."""
+    if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+        return True
+    return isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "biuf"
+
+
+class _InfoSumNumpy(types.ModuleType):
+    """``rl.core``'s numpy, whose ``isreal``/``zeros_like`` (used only by the ``info`` sum) keep
+    unsummable values out of the sum (fix 17); every other name is ``rl.core``'s numpy's."""
+
+    def __init__(self, numpy):
+        super().__init__("numpy")
+        self._numpy = numpy
+
+    @staticmethod
+    def isreal(value):
+        return True  # every value goes on to zeros_like, which decides
+
+    def zeros_like(self, value):
+        return self._numpy.zeros_like(value) if _summable(value) else _LastValue()
+
+    def __getattr__(self, name):
+        value = getattr(self._numpy, name)
+        setattr(self, name, value)  # looked up once
+        return value
+
+
+def _split_info(logs):
+    info = logs.get("info")
+    if isinstance(info, dict) and any(isinstance(v, _LastValue) for v in info.values()):
+        logs["unsummed_info"] = {k: v.value for k, v in info.items() if isinstance(v, _LastValue)}
+        logs["info"] = {k: v for k, v in info.items() if not isinstance(v, _LastValue)}
+    return logs
+
+
+def _patch_info_sum():
+    core = sys.modules["rl.core"]
+    core.np = _InfoSumNumpy(core.np)
+    CallbackList = sys.modules["rl.callbacks"].CallbackList
+    original = CallbackList.on_step_end
+
+    @functools.wraps(original)
+    def on_step_end(self, step, logs={}):  # noqa: B006  (keras-rl's signature)
+        return original(self, step, _split_info(logs))
+
+    CallbackList.on_step_end = on_step_end
+    ACTIVE_FIXES.append("info-accumulator: info values keras-rl cannot sum reach callbacks as "
+                        "'unsummed_info'")
+
+
+@contextlib.contextmanager
+def _hdf5_weights(models):
+    """Within the block, ``model.save_weights`` writes HDF5 whatever the file name (keras-rl's Keras did)."""
+    for model in models:
+        object.__setattr__(model, "save_weights", functools.partial(type(model).save_weights.__get__(model),
+                                                                    save_format="h5"))
+    try:
+        yield
+    finally:
+        for model in models:
+            vars(model).pop("save_weights", None)
+
+
+def _patch_hdf5_weights():
+    from rl.agents import DDPGAgent, NAFAgent
+
+    for cls, names in ((DDPGAgent, ("actor", "critic")), (NAFAgent, ("combined_model",))):
+        original = cls.save_weights
+
+        @functools.wraps(original)
+        def save_weights(self, filepath, *args, _original=original, _names=names, **kwargs):
+            with _hdf5_weights([getattr(self, name) for name in _names]):
+                return _original(self, filepath, *args, **kwargs)
+
+        cls.save_weights = save_weights
+    ACTIVE_FIXES.append("hdf5-agent-weights: DDPG and NAF save_weights write HDF5 under any name (.h5f)")
+
+
 def _install_fast_session():
     from reproduce import fast_session
 
@@ -650,10 +940,12 @@ _HOOKS: dict[str, list] = {
     "tensorflow": [_require_legacy_keras, _add_keras_version, _graph_mode, _mark_unusable_graphs],
     "tf_keras.src.optimizers": [_keras2_optimizer_arguments],
     "rl.util": [_patch_clone_model, _patch_clone_optimizer],
-    "rl.core": [_patch_counters, _patch_graph_recovery],
-    "rl.agents.dqn": [_patch_agent_compile, _patch_save_weights, _patch_soft_updates, _patch_naf_compile],
+    "rl.callbacks": [_patch_keras_callbacks],
+    "rl.core": [_patch_counters, _patch_graph_recovery, _patch_info_sum],
+    "tf_keras.src.callbacks_v1": [_patch_tensorboard_v1],
+    "rl.agents.dqn": [_patch_agent_compile, _patch_save_weights, _patch_soft_updates],
     "rl.agents.ddpg": [_patch_ddpg, _patch_ddpg_soft_updates],
-    "rl.agents": [_install_fast_session],
+    "rl.agents": [_patch_loop_gradients, _patch_keras3_objects, _patch_hdf5_weights, _install_fast_session],
 }
 
 
