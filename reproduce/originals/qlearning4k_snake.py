@@ -103,7 +103,8 @@ class Result:
     actions: np.ndarray = field(repr=False)  # (sum(steps),)
     rewards: np.ndarray = field(repr=False)  # (sum(steps),)
     weights: list = field(repr=False)
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time of the training loop
+    cpu_seconds: float = 0.0  # process time of the training loop
 
     def log_lines(self) -> list[str]:
         """Upstream's ``Epoch 001/10000 | Loss ... | Epsilon ... | Win count ...`` lines."""
@@ -111,11 +112,11 @@ class Result:
         return [LOG_FORMAT.format(e + 1, n, self.loss[e], self.epsilon[e], wins[e]) for e in range(n)]
 
 
-def _result(config, epochs, losses, won, fruit, length, steps, actions, rewards, weights, seconds):
+def _result(config, epochs, losses, won, fruit, length, steps, actions, rewards, weights, start):
     _, printed = epsilon_schedule(config)
     return Result(np.array(losses), printed[:epochs], np.array(won), np.array(fruit), np.array(length),
                   np.array(steps), np.array(actions, np.int32), np.array(rewards, np.float64), weights,
-                  seconds)
+                  time.perf_counter() - start[0], time.process_time() - start[1])
 
 
 def train_reference(seed: int, config: Config | None = None, epochs: int | None = None,
@@ -133,7 +134,7 @@ def train_reference(seed: int, config: Config | None = None, epochs: int | None 
     eps, printed = epsilon_schedule(config)
     epochs = config.nb_epoch if epochs is None else epochs
     losses, won, fruit, length, steps, actions, rewards = [], [], [], [], [], [], []
-    start = time.perf_counter()
+    start = time.perf_counter(), time.process_time()
     for epoch in range(epochs):
         loss, n = 0.0, 0
         obs, info = env.reset(seed=seed if epoch == 0 else None)
@@ -164,7 +165,7 @@ def train_reference(seed: int, config: Config | None = None, epochs: int | None 
         if verbose:
             print(LOG_FORMAT.format(epoch + 1, config.nb_epoch, loss, printed[epoch], int(np.sum(won))))
     return _result(config, epochs, losses, won, fruit, length, steps, actions, rewards, model.get_weights(),
-                   time.perf_counter() - start)
+                   start)
 
 
 class FrameMemory:
@@ -269,7 +270,7 @@ class FastSnake:
         eps, printed = epsilon_schedule(config)
         epochs = config.nb_epoch if epochs is None else epochs
         losses, won, fruit, length, steps, actions, rewards = [], [], [], [], [], [], []
-        start = time.perf_counter()
+        start = time.perf_counter(), time.process_time()
         obs, info = env.reset(seed=seed)
         index = [memory.add_frame(obs)] * config.nb_frames
         q_next = None  # Q(S) with the current weights, when already computed
@@ -309,7 +310,7 @@ class FastSnake:
             if on_epoch is not None:
                 on_epoch(LOG_FORMAT.format(epoch + 1, config.nb_epoch, loss, printed[epoch], wins))
         return _result(config, epochs, losses, won, fruit, length, steps, actions, rewards,
-                       self.model.get_weights(), time.perf_counter() - start)
+                       self.model.get_weights(), start)
 
     @staticmethod
     def _state(memory, index):
