@@ -211,6 +211,11 @@ class RunDir:
     REWARD_PLOT = "reward_per_step.png"  # nchain-keras: the tutorial's figure
     UP_TIME = "up_time.csv"  # cartpole-dotmask: the notebook's printed log (step, up_time, seconds)
     WIN_COUNTS = "win_counts.csv"  # catch-qlearning4k: the README's per-epoch log
+    PERFORMANCE = "performance.csv"  # dungeon-*: the printed performance (mean of streams), the optimum's
+    REPEATS = "repeats.csv"  # dungeon-*, blob-qtable: one row per independent stream (run) of the process
+    MOVING_AVERAGE = "moving_average.csv"  # blob-qtable: the 3,000-episode moving average of each run
+    STATS = "stats.csv"  # blob-dqn: the tutorial's TensorBoard scalars every 50 episodes
+    EPISODE_LOG = "episode_log.csv"  # blob-dqn: reward, length and epsilon per episode
 
     active: list[RunDir] = []  # the runs this process is writing (marked interrupted on Ctrl-C)
 

@@ -15,6 +15,7 @@ from reproduce.sweep import Job
 
 # (experiment, variant name or "", seeds, extra CLI args), longest runs first
 FULL = [
+    ("blob-dqn", "", 2, ("--episodes", "60")),  # the first 60 of 20,000 episodes: ~100 process-s a seed
     ("pendulum-ddpg", "", 2, ()),
     ("pendulum-naf", "", 2, ()),
     ("cartpole-duel-dqn", "", 3, ()),
@@ -45,11 +46,23 @@ FULL = [
     ("cartpole-tabular", "", 10, ()),
     ("nchain-tabular", "tutorial", 10, ("--rule", "tutorial")),
     ("nchain-tabular", "textbook", 10, ("--rule", "textbook")),
+    ("blob-qtable", "", 1, ()),
+    ("dungeon-deepgambler", "10000", 1, ("--iterations", "10000")),
+    ("dungeon-deepgambler", "10000-no-quirks", 1, ("--iterations", "10000", "--no-quirks")),
+    ("dungeon-deepgambler", "2020", 1, ("--iterations", "10000", "--variant", "2020")),
+    ("dungeon-deepgambler", "2000", 1, ("--iterations", "2000")),
+    ("dungeon-qlearning", "10000", 1, ("--iterations", "10000")),
+    ("dungeon-qlearning", "2000", 1, ("--iterations", "2000")),
+    ("dungeon-qlearning", "2020", 1, ("--iterations", "2000", "--variant", "2020")),
 ]
 QUICK = [
     ("nchain-tabular", "tutorial", 2, ("--rule", "tutorial", "--rounds", "10", "--episodes", "50")),
     ("nchain-tabular", "textbook", 2, ("--rule", "textbook", "--rounds", "10", "--episodes", "50")),
     ("nchain-keras", "", 2, ("--episodes", "5")),
+    ("dungeon-qlearning", "", 1, ("--repeats", "3")),
+    ("dungeon-deepgambler", "", 1, ("--repeats", "2", "--iterations", "500")),
+    ("blob-qtable", "", 1, ("--episodes", "3000", "--repeats", "2")),
+    ("blob-dqn", "", 1, ("--episodes", "16", "--eval-episodes", "3")),
     ("nchain-dqn", "", 1, ("--steps", "1500")),
     ("nchain-sarsa", "", 1, ("--steps", "1500", "--eval-episodes", "2")),
     ("cartpole-tabular", "", 1, ("--episodes", "50")),

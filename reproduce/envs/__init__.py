@@ -2,6 +2,7 @@
 
 import gymnasium as gym
 
+from reproduce.envs.blob import PART4, PART6, BlobEnv
 from reproduce.envs.catch import LEFT, RIGHT, STAY, CatchEnv
 from reproduce.envs.catch_solver import (
     CatchSolution,
@@ -11,6 +12,7 @@ from reproduce.envs.catch_solver import (
     greedy_win_rate,
     solve_catch,
 )
+from reproduce.envs.dungeon import DUNGEON_ID, DungeonSolution, solve_dungeon
 from reproduce.envs.nchain import BACKWARD, FORWARD, NChainEnv
 from reproduce.envs.snake import SnakeEnv
 from reproduce.envs.solver import (
@@ -31,6 +33,13 @@ if NCHAIN_ID not in gym.registry:
         max_episode_steps=1000,
     )
 
+if DUNGEON_ID not in gym.registry:  # Valohai's dungeon: one endless stream of steps, no time limit
+    gym.register(id=DUNGEON_ID, entry_point="reproduce.envs.nchain:NChainEnv", kwargs={"slip": 0.1})
+
+BLOB_ID = "Blob-v0"
+if BLOB_ID not in gym.registry:  # part 4's rules by default; gym.make(BLOB_ID, **PART6) for part 6's BlobEnv
+    gym.register(id=BLOB_ID, entry_point="reproduce.envs.blob:BlobEnv")
+
 CATCH_ID = "Catch-v0"
 if CATCH_ID not in gym.registry:  # episodes end after grid_size - 1 steps: no time limit
     gym.register(id=CATCH_ID, entry_point="reproduce.envs.catch:CatchEnv")
@@ -49,4 +58,6 @@ __all__ = [
     "CATCH_ID", "LEFT", "RIGHT", "STAY", "CatchEnv", "CatchSolution", "catch_observations",
     "catch_starts", "catch_states", "greedy_win_rate", "solve_catch",
     "SNAKE_ID", "SNAKE_CAPPED_ID", "SnakeEnv",
+    "DUNGEON_ID", "DungeonSolution", "solve_dungeon",
+    "BLOB_ID", "BlobEnv", "PART4", "PART6",
 ]

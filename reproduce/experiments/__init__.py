@@ -41,6 +41,10 @@ REGISTRY: dict[str, str] = {
     "cartpole-gj-linear": "reproduce.experiments.cartpole_gj_linear",
     "mountaincar-gj-linear": "reproduce.experiments.mountaincar_gj_linear",
     "mountaincar-gj-dqn": "reproduce.experiments.mountaincar_gj_dqn",
+    "dungeon-qlearning": "reproduce.experiments.dungeon_qlearning",
+    "dungeon-deepgambler": "reproduce.experiments.dungeon_deepgambler",
+    "blob-qtable": "reproduce.experiments.blob_qtable",
+    "blob-dqn": "reproduce.experiments.blob_dqn",
     "sb3-zoo-dqn": "reproduce.experiments.sb3_zoo_dqn",  # the reference; needs the bench extra
 }
 OPTIONAL = {"sb3-zoo-dqn"}  # not in `reproduce all`: their dependencies are extras
