@@ -13,7 +13,6 @@ one-hot vector a Keras network needs.
 from __future__ import annotations
 
 import inspect
-import random
 
 import gymnasium as gym
 import numpy as np
@@ -120,9 +119,7 @@ def seed_everything(seed: int, env=None) -> None:
     """
     import tensorflow as tf
 
-    random.seed(seed)
-    np.random.seed(seed)
-    tf.compat.v1.set_random_seed(seed)
+    tf.keras.utils.set_random_seed(seed)  # random, numpy, the graph seed and Keras's initializer seeds
     if env is None:
         return
     if callable(getattr(env, "seed", None)) or callable(getattr(env, "_seed", None)):

@@ -121,6 +121,11 @@ start-up lines are dropped as it loads; everything else it prints goes through.
     "Could not find variable iteration_1" here). keras-rl's Keras always wrote HDF5, weights
     only; these two agents now write HDF5 under the names keras-rl gives (``name_actor.h5f``,
     ...), whatever the extension; ``load_weights`` reads either format. Delete with keras-rl2.
+19. ``atari-ids``: keras-rl's Atari example makes ``BreakoutDeterministic-v4``; gymnasium moved
+    Atari to ale-py as ``ALE/Breakout-v5``, and says only "Environment `BreakoutDeterministic`
+    doesn't exist". ``gymnasium.make`` now names the new id and the install for the Atari games
+    of keras-rl's era (gymnasium itself names renamed versions: ``LunarLander-v2`` ->
+    ``LunarLander-v3``, ``Taxi-v3`` -> ``Taxi-v4``). Delete when gymnasium's error does.
 The fast path (keras-rl's agents calling Keras's session callables directly) is a speed
 feature, not a fix: it lives in :mod:`reproduce.fast_session`, installed from here when
 ``rl.agents`` is imported (``fast-path`` in ``ACTIVE_FIXES``).
@@ -929,6 +934,38 @@ def _patch_hdf5_weights():
     ACTIVE_FIXES.append("hdf5-agent-weights: DDPG and NAF save_weights write HDF5 under any name (.h5f)")
 
 
+_ATARI = re.compile(r"^(Breakout|Pong|SpaceInvaders|MsPacman|Seaquest|Enduro|Qbert|BeamRider|Boxing|Freeway|"
+                    r"Asteroids|Atlantis|Assault|Alien|Amidar|Bowling|Centipede|DemonAttack|Gopher|Riverraid|"
+                    r"Tennis|VideoPinball)(Deterministic|NoFrameskip)?(-ram)?-v[0-4]$")
+
+
+def _atari_hint(env_id) -> str | None:
+    match = _ATARI.match(str(env_id))
+    if match is None:
+        return None
+    game, ram = match.group(1), "-ram" if match.group(3) else ""
+    return (f"Atari envs moved to ale-py: pip install ale-py, then `import ale_py; "
+            f"gym.register_envs(ale_py)` and gym.make('ALE/{game}{ram}-v5') (frameskip=1 for NoFrameskip)")
+
+
+def _patch_env_id_hints():
+    gym = sys.modules["gymnasium"]
+    original = gym.make
+
+    @functools.wraps(original)
+    def make(id, *args, **kwargs):  # noqa: A002  (gymnasium's signature)
+        try:
+            return original(id, *args, **kwargs)
+        except gym.error.NameNotFound as exc:
+            hint = _atari_hint(id)
+            if hint is None:
+                raise
+            raise type(exc)(f"{exc} {hint}") from None
+
+    gym.make = make
+    ACTIVE_FIXES.append("atari-ids: gymnasium.make names ale-py's id for keras-rl-era Atari ids")
+
+
 def _install_fast_session():
     from reproduce import fast_session
 
@@ -938,6 +975,7 @@ def _install_fast_session():
 # module -> fixes to run right after it is imported (in this order)
 _HOOKS: dict[str, list] = {
     "tensorflow": [_require_legacy_keras, _add_keras_version, _graph_mode, _mark_unusable_graphs],
+    "gymnasium": [_patch_env_id_hints],
     "tf_keras.src.optimizers": [_keras2_optimizer_arguments],
     "rl.util": [_patch_clone_model, _patch_clone_optimizer],
     "rl.callbacks": [_patch_keras_callbacks],

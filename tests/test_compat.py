@@ -47,6 +47,8 @@ def run_python(code, env=None, timeout=300):
 
 def test_all_fixes_are_active_and_tf_keras_is_keras_2():
     names = [fix.split(":")[0] for fix in compat.ACTIVE_FIXES]
+    assert names.count("atari-ids") == 1  # runs when gymnasium loads, which may come first
+    names.remove("atari-ids")
     assert names == ["keras2-optimizer-args", "legacy-keras", "keras-version", "graph-mode",
                      "keras-callbacks-in-fit", "int64-counters", "graph-isolation", "info-accumulator",
                      "clone-safe-mode", "clone-optimizer", "legacy-optimizer", "compile-metrics",

@@ -441,6 +441,17 @@ def test_seed_everything_makes_a_run_repeatable():
     assert r1 != r3 or not all(np.array_equal(a, b) for a, b in zip(w1, w3))
 
 
+def test_old_env_ids_name_their_new_id():  # fix atari-ids (gymnasium names renamed versions itself)
+    words = r"doesn't exist\. Atari envs moved to ale-py: pip install ale-py, .*'ALE/Breakout-v5'"
+    with pytest.raises(gym.error.NameNotFound, match=words):
+        gym.make("BreakoutDeterministic-v4")  # keras-rl's examples/dqn_atari.py
+    for old, new in (("LunarLander-v2", "LunarLander-v3"), ("Taxi-v3", "Taxi-v4")):
+        with pytest.raises(gym.error.DeprecatedEnv, match=f"Please use `{new}` instead"):
+            gym.make(old)
+    with pytest.raises(gym.error.NameNotFound, match=r"^Environment `NoSuchEnv` doesn't exist\.$"):
+        gym.make("NoSuchEnv-v0")
+
+
 # --- docs/keras-rl-scripts.md: its script runs as written -----------------------------------------
 
 def test_the_documented_script_runs_as_written(tmp_path):
