@@ -271,7 +271,8 @@ def _all(args) -> int:
 
     # --quick writes under RESULTS/quick so a smoke run never mixes with the committed results
     check_out_dir(args.results, "--results", probe=True)
-    root = args.results / "quick" if args.quick else args.results
+    results = Path(args.results)
+    root = results / "quick" if args.quick else results
     runs_dir = root / "runs"
     executor = make_executor(args.executor, args.workers, args.address)
     jobs = suite.jobs(runs_dir, quick=args.quick)

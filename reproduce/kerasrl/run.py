@@ -97,11 +97,15 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, hooks:
         except CheckpointError as exc:
             raise ConfigError(f"cannot resume {run_dir}: {exc}") from None
     threshold = gym.spec(config.env).reward_threshold
-    callbacks = training_callbacks(
-        run.path, resume=state, every_steps=config.checkpoint_every, keep_last=2, keep_best_by=None,
-        save_memory=True, config={"experiment": experiment, **to_jsonable(config)}, manifest=run.dir.manifest,
-        resume_hint=f"reproduce run {experiment} --resume {run.path}", tensorboard=config.tensorboard,
-    )
+    try:
+        callbacks = training_callbacks(
+            run.path, resume=state, every_steps=config.checkpoint_every, keep_last=2, keep_best_by=None,
+            save_memory=True, config={"experiment": experiment, **to_jsonable(config)},
+            manifest=run.dir.manifest, resume_hint=f"reproduce run {experiment} --resume {run.path}",
+            tensorboard=config.tensorboard,
+        )
+    except CheckpointError as exc:  # e.g. another run's checkpoints in the directory: one line
+        raise ConfigError(str(exc)) from None
     if verbose:
         callbacks.append(Progress(config.steps, f"{experiment} seed {config.seed}"))
     check = None
