@@ -37,3 +37,15 @@ def test_pages_point_nowhere_outside_the_repository_and_name_sources_by_title():
         text = page.read_text()
         assert "../shared" not in text, page
         assert not re.search(r"\bseed 00\d\b", text), page
+
+
+def test_the_fix_table_lists_every_fix_doctor_can_print():
+    """One list of fixes: each name compat can put in ACTIVE_FIXES (what `reproduce doctor` prints) has a
+    row in the docs' fix table, and the table names no fix compat does not have."""
+    compat = (ROOT / "reproduce" / "compat.py").read_text()
+    fast = (ROOT / "reproduce" / "fast_session.py").read_text()
+    fixes = set(re.findall(r'ACTIVE_FIXES\.append\(f?"([a-z0-9-]+):', compat))
+    fixes |= set(re.findall(r'return \(?f?"([a-z0-9-]+): ', fast))
+    doc = (ROOT / "docs" / "keras-rl-scripts.md").read_text()
+    table = set(re.findall(r"^\| `([a-z0-9-]+)` \|", doc, re.M))
+    assert fixes and fixes == table, f"compat only: {sorted(fixes - table)}; docs only: {sorted(table - fixes)}"
