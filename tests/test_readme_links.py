@@ -48,4 +48,4 @@ def test_the_fix_table_lists_every_fix_doctor_can_print():
     fixes |= set(re.findall(r'return \(?f?"([a-z0-9-]+): ', fast))
     doc = (ROOT / "docs" / "keras-rl-scripts.md").read_text()
     table = set(re.findall(r"^\| `([a-z0-9-]+)` \|", doc, re.M))
-    assert fixes and fixes == table, f"compat only: {sorted(fixes - table)}; docs only: {sorted(table - fixes)}"
+    assert fixes and fixes == table, f"compat: {sorted(fixes - table)}; docs: {sorted(table - fixes)}"
