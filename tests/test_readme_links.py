@@ -49,3 +49,11 @@ def test_the_fix_table_lists_every_fix_doctor_can_print():
     doc = (ROOT / "docs" / "keras-rl-scripts.md").read_text()
     table = set(re.findall(r"^\| `([a-z0-9-]+)` \|", doc, re.M))
     assert fixes and fixes == table, f"compat: {sorted(fixes - table)}; docs: {sorted(table - fixes)}"
+
+
+def test_the_readme_script_is_the_tested_one():
+    """README's keras-rl script is, character for character, the block tests/test_user_scripts.py runs."""
+    block = re.compile(r"```python\n(.*?)```", re.S)
+    readme = block.findall((ROOT / "README.md").read_text())
+    doc = block.findall((ROOT / "docs" / "keras-rl-scripts.md").read_text())
+    assert readme and doc and readme[0] == doc[0]
