@@ -392,6 +392,10 @@ DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EFBI
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # Started with `&` by a non-interactive shell, which ignores SIGINT for it (and Python keeps that):
+        # Ctrl-C, and a sweep passing it on to its seeds, must still end a run as interrupted.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if argv and argv[0] in ("run", "sweep"):  # options may come before NAME: their own parsers read them
         args = argparse.Namespace(command=argv[0], argv=argv[1:])
     else:
