@@ -17,27 +17,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import time
 from pathlib import Path
 
 import numpy as np
+from timing import timed  # bench/timing.py (the script's own directory is on sys.path)
 
 import reproduce  # noqa: F401  (compat first)
 from reproduce.originals import a3c
 
 OUT = Path(__file__).parent / "results" / "a3c.txt"
-
-
-def cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def timed(fn):
-    wall, proc = time.perf_counter(), cpu()
-    result = fn()
-    return result, time.perf_counter() - wall, cpu() - proc
 
 
 def steps(result) -> int:

@@ -17,27 +17,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import time
 from pathlib import Path
 
 import numpy as np
+from timing import timed  # bench/timing.py (the script's own directory is on sys.path)
 
 import reproduce  # noqa: F401  (compat first)
 from reproduce.originals import qlearning4k_snake as q4k
 
 OUT = Path(__file__).parent / "results" / "snake.txt"
-
-
-def cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def timed(fn):
-    wall, proc = time.perf_counter(), cpu()
-    result = fn()
-    return result, time.perf_counter() - wall, cpu() - proc
 
 
 def main() -> None:

@@ -186,3 +186,10 @@ def test_published_win_count_gets_a_one_run_verdict(results):
     low, high = binomial_range(12 / 20, 100)
     assert eps.one_run_95 == f"[{low}, {high}]"
     assert low <= 65 <= high and eps.one_run_verdict == "inside"
+
+
+def test_the_report_names_the_tournament_methods_in_the_engines_order():
+    from reproduce.experiments import nchain_tabular
+    from reproduce.tabular import engine
+
+    assert nchain_tabular.METHODS == tuple(engine.METHODS)
