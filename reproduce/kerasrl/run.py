@@ -130,7 +130,6 @@ def train_and_evaluate(experiment: str, config: RunConfig, run_dir: Path, hooks:
     wall = run.elapsed()
     summary = run.evaluate([r for r, _ in episodes], [n for _, n in episodes], config.env,
                            threshold=threshold)
-    summary.reward_threshold = threshold
     solved = bool(summary.solved)
     if check is not None and check.solved_at is not None:
         steps_to_solve, time_to_solve = check.solved_at
