@@ -36,9 +36,17 @@ if NCHAIN_ID not in gym.registry:
 if DUNGEON_ID not in gym.registry:  # Valohai's dungeon: one endless stream of steps, no time limit
     gym.register(id=DUNGEON_ID, entry_point="reproduce.envs.nchain:NChainEnv", kwargs={"slip": 0.1})
 
+DUNGEON_CAPPED_ID = "DungeonCapped-v0"  # for runners that make their env from an id alone (keras-rl's): the
+if DUNGEON_CAPPED_ID not in gym.registry:  # dungeon cut into 250-step episodes (the tutorial's print window)
+    gym.register(id=DUNGEON_CAPPED_ID, entry_point="reproduce.envs.nchain:NChainEnv", kwargs={"slip": 0.1},
+                 max_episode_steps=250)
+
 BLOB_ID = "Blob-v0"
 if BLOB_ID not in gym.registry:  # part 4's rules by default; gym.make(BLOB_ID, **PART6) for part 6's BlobEnv
     gym.register(id=BLOB_ID, entry_point="reproduce.envs.blob:BlobEnv")
+BLOB_IMAGE_ID = "BlobImage-v0"  # Blob-v0 with PART6, for runners that make their env from an id alone
+if BLOB_IMAGE_ID not in gym.registry:
+    gym.register(id=BLOB_IMAGE_ID, entry_point="reproduce.envs.blob:BlobEnv", kwargs=dict(PART6))
 
 CATCH_ID = "Catch-v0"
 if CATCH_ID not in gym.registry:  # episodes end after grid_size - 1 steps: no time limit
@@ -58,6 +66,6 @@ __all__ = [
     "CATCH_ID", "LEFT", "RIGHT", "STAY", "CatchEnv", "CatchSolution", "catch_observations",
     "catch_starts", "catch_states", "greedy_win_rate", "solve_catch",
     "SNAKE_ID", "SNAKE_CAPPED_ID", "SnakeEnv",
-    "DUNGEON_ID", "DungeonSolution", "solve_dungeon",
-    "BLOB_ID", "BlobEnv", "PART4", "PART6",
+    "DUNGEON_ID", "DUNGEON_CAPPED_ID", "DungeonSolution", "solve_dungeon",
+    "BLOB_ID", "BLOB_IMAGE_ID", "BlobEnv", "PART4", "PART6",
 ]
