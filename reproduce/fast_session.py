@@ -390,5 +390,8 @@ def install() -> str:
             return _original(self) if copy is None else copy()
 
         setattr(cls, name, hard_update)
-    return (f"fast-path: stock agents call the session directly ({FAST_PATH_ENV}=0 turns it off)"
+    from reproduce import fast_replay
+
+    replay = fast_replay.install()
+    return (f"fast-path: stock agents call the session directly, {replay} ({FAST_PATH_ENV}=0 turns it off)"
             if fast_path_enabled() else f"fast-path: off ({FAST_PATH_ENV}=0)")
