@@ -43,6 +43,7 @@ REGISTRY: dict[str, str] = {
     "mountaincar-gj-dqn": "reproduce.experiments.mountaincar_gj_dqn",
     "dungeon-qlearning": "reproduce.experiments.dungeon_qlearning",
     "dungeon-deepgambler": "reproduce.experiments.dungeon_deepgambler",
+    "dungeon-kerasrl": "reproduce.experiments.dungeon_kerasrl",
     "blob-qtable": "reproduce.experiments.blob_qtable",
     "blob-dqn": "reproduce.experiments.blob_dqn",
     "sb3-zoo-dqn": "reproduce.experiments.sb3_zoo_dqn",  # the reference; needs the bench extra
