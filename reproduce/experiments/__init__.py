@@ -47,8 +47,9 @@ REGISTRY: dict[str, str] = {
     "blob-qtable": "reproduce.experiments.blob_qtable",
     "blob-dqn": "reproduce.experiments.blob_dqn",
     "sb3-zoo-dqn": "reproduce.experiments.sb3_zoo_dqn",  # the reference; needs the bench extra
+    "pong-gj-dqn": "reproduce.experiments.pong_gj_dqn",  # needs the pong extra; about a day per seed
 }
-OPTIONAL = {"sb3-zoo-dqn"}  # not in `reproduce all`: their dependencies are extras
+OPTIONAL = {"sb3-zoo-dqn", "pong-gj-dqn"}  # not in `reproduce all`: their dependencies are extras
 
 
 def get(name: str):
