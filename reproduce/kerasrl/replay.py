@@ -119,14 +119,17 @@ class ReplayMirror:
         assert n >= window + 2, "not enough entries in the memory"
         if batch_idxs is None:
             batch_idxs = rl_memory.sample_batch_indexes(window, n - 1, size=batch_size)
-        idxs = (np.array(batch_idxs) + 1).tolist()
+        if type(batch_idxs) is list and all(type(i) is int for i in batch_idxs):  # random.sample's
+            idxs = [i + 1 for i in batch_idxs]
+        else:
+            idxs = (np.array(batch_idxs) + 1).tolist()
         assert min(idxs) >= window + 1
         assert max(idxs) < n
         assert len(idxs) == batch_size
-        terminals, start, limit = self._term, self.start, self.limit
+        terminals, base, limit = self._term, self.start - 2, self.limit
         for i, idx in enumerate(idxs):  # in batch order, as the memory's loop redraws
-            if terminals[(start + idx - 2) % limit]:
-                while terminals[(start + idx - 2) % limit]:
+            if terminals[(base + idx) % limit]:
+                while terminals[(base + idx) % limit]:
                     idx = rl_memory.sample_batch_indexes(window + 1, n, size=1)[0]
                 idxs[i] = int(idx)
         return idxs
@@ -139,13 +142,10 @@ class ReplayMirror:
         if self.memory.window_length > 1:
             return [self._stacked(idx) for idx in idxs]
         obs, act, rew, term = self._obs, self._act, self._rew, self._term
-        start, limit = self.start, self.limit
-        batch = []
-        for idx in idxs:
-            j = (start + idx - 1) % limit
-            k = (start + idx) % limit
-            batch.append(Experience([obs[j]], act[j], rew[j], [obs[k]], term[j]))
-        return batch
+        base, limit = self.start - 1, self.limit
+        new = tuple.__new__
+        return [new(Experience, ([obs[j]], act[j], rew[j], [obs[(j + 1) % limit]], term[j]))
+                for j in [(base + idx) % limit for idx in idxs]]
 
     def _stacked(self, idx: int) -> Experience:
         """One experience of a ``window_length > 1`` memory: ``SequentialMemory.sample``'s loop body."""
