@@ -46,6 +46,7 @@ REGISTRY: dict[str, str] = {
     "dungeon-kerasrl": "reproduce.experiments.dungeon_kerasrl",
     "blob-qtable": "reproduce.experiments.blob_qtable",
     "blob-dqn": "reproduce.experiments.blob_dqn",
+    "blob-dqn-kerasrl": "reproduce.experiments.blob_dqn_kerasrl",
     "sb3-zoo-dqn": "reproduce.experiments.sb3_zoo_dqn",  # the reference; needs the bench extra
     "pong-gj-dqn": "reproduce.experiments.pong_gj_dqn",  # needs the pong extra; about a day per seed
 }
