@@ -130,15 +130,15 @@ def _state(models):
     return [w for model in models for w in model.get_weights()]
 
 
-def _cartpole_dqn(seed=0):
+def _cartpole_dqn(window=1):
     """keras-rl's dqn_cartpole example, smaller memory (it wraps) and warm-up."""
     tf.compat.v1.keras.backend.clear_session()
     env = KerasRLEnv(gym.make("CartPole-v1"))
-    reproduce.seed_everything(seed, env)
-    model = tf.keras.Sequential([tf.keras.layers.Flatten(input_shape=(1, 4))]
+    reproduce.seed_everything(0, env)
+    model = tf.keras.Sequential([tf.keras.layers.Flatten(input_shape=(window, 4))]
                                 + [tf.keras.layers.Dense(16, "relu") for _ in range(3)]
                                 + [tf.keras.layers.Dense(2)])
-    agent = DQNAgent(model=model, nb_actions=2, memory=SequentialMemory(limit=150, window_length=1),
+    agent = DQNAgent(model=model, nb_actions=2, memory=SequentialMemory(limit=150, window_length=window),
                      nb_steps_warmup=10, target_model_update=1e-2, policy=BoltzmannQPolicy())
     agent.compile(tf.keras.optimizers.Adam(learning_rate=1e-3), metrics=["mae"])
     return env, agent
@@ -169,6 +169,18 @@ def test_dqn_training_is_bit_identical_with_the_mirror(monkeypatch, tmp_path):
     assert_same(fast_batches, stock_batches)  # the restored memory's batches
     assert len(fast) == len(stock) > 8
     assert_same(fast, stock)
+
+
+def test_stacked_observations_train_bit_identically(monkeypatch):
+    """``window_length=4`` (snake-dqn's): keras-rl's stacking, episode starts zero-padded."""
+    runs = []
+    for mirror in (False, True):
+        monkeypatch.setattr(fast_replay, "fast_path_enabled", lambda mirror=mirror: mirror)
+        env, agent = _cartpole_dqn(window=4)
+        agent.fit(env, nb_steps=300, verbose=0)
+        assert (fast_replay.MIRROR_ATTR in agent.memory.__dict__) == mirror
+        runs.append(_state([agent.model, agent.target_model, real_optimizer(agent)]))
+    assert_same(runs[1], runs[0])
 
 
 def _ddpg_run(monkeypatch, mirror: bool):
