@@ -225,8 +225,10 @@ class PongDQN:
         eps_state, eps_keys = _random_state(self.eps_rng, "eps")
         arrays |= replay_keys | eps_keys
         in_episode = self.obs is not None
+        if in_episode or self.episode > 0:  # the emulator as it is (its RNG too, which resets read)
+            arrays |= pong.snapshot(self.env)
         if in_episode:
-            arrays |= pong.snapshot(self.env) | {"obs": self.obs}
+            arrays["obs"] = self.obs
         state = {
             "seed": self.seed,
             "quirks": self.quirks,
@@ -270,11 +272,10 @@ class PongDQN:
         agent.steps = int(state["steps"])
         agent.episode_return = float(state["episode_return"])
         agent.episode_steps = int(state["episode_steps"])
-        if state["in_episode"]:
+        if "env_ale" in arrays:
             pong.restore(agent.env, arrays)
+        if state["in_episode"]:
             agent.obs = np.asarray(arrays["obs"], np.float32)
-        elif agent.episode > 0:
-            agent.env.reset(seed=agent.seed)  # later resets take no seed; the emulator's first one did
         log = agent.log
         log.returns, log.lengths = arrays["log_returns"].tolist(), arrays["log_lengths"].tolist()
         log.epsilon, log.times = arrays["log_epsilon"].tolist(), arrays["log_times"].tolist()
