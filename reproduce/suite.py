@@ -21,6 +21,7 @@ FULL = [
     ("cartpole-duel-dqn", "", 3, ()),
     ("cartpole-dqn", "", 10, ()),
     ("cartpole-cem", "", 2, ()),
+    ("blob-dqn-kerasrl", "", 1, ("--episodes", "30")),  # the first 30 of 20,000 episodes: ~50 process-s
     ("nchain-dqn", "", 3, ()),
     ("nchain-sarsa", "", 3, ()),
     ("cartpole-dotmask-kerasrl", "", 5, ()),
@@ -47,6 +48,7 @@ FULL = [
     ("nchain-tabular", "tutorial", 10, ("--rule", "tutorial")),
     ("nchain-tabular", "textbook", 10, ("--rule", "textbook")),
     ("blob-qtable", "", 1, ()),
+    ("dungeon-kerasrl", "", 2, ()),  # 10,000 steps, as dungeon-deepgambler's 10000: ~9 process-s a seed
     ("dungeon-deepgambler", "10000", 1, ("--iterations", "10000")),
     ("dungeon-deepgambler", "10000-no-quirks", 1, ("--iterations", "10000", "--no-quirks")),
     ("dungeon-deepgambler", "2020", 1, ("--iterations", "10000", "--variant", "2020")),
@@ -61,8 +63,10 @@ QUICK = [
     ("nchain-keras", "", 2, ("--episodes", "5")),
     ("dungeon-qlearning", "", 1, ("--repeats", "3")),
     ("dungeon-deepgambler", "", 1, ("--repeats", "2", "--iterations", "500")),
+    ("dungeon-kerasrl", "", 1, ("--steps", "1000", "--eval-episodes", "2")),
     ("blob-qtable", "", 1, ("--episodes", "3000", "--repeats", "2")),
     ("blob-dqn", "", 1, ("--episodes", "16", "--eval-episodes", "3")),
+    ("blob-dqn-kerasrl", "", 1, ("--episodes", "3", "--eval-episodes", "2")),
     ("nchain-dqn", "", 1, ("--steps", "1500")),
     ("nchain-sarsa", "", 1, ("--steps", "1500", "--eval-episodes", "2")),
     ("cartpole-tabular", "", 1, ("--episodes", "50")),

@@ -33,7 +33,7 @@ def test_epsilon_falls_per_episode_and_training_ends_after_the_episodes(tmp_path
     assert summary["steps_trained"] == log.l.sum() == summary["env_steps"]
     assert log.l.between(1, 200).all()  # part 6's 200-step limit
     for key in ("eval_mean", "mean_return", "optimal_return", "regret", "last_stats_avg", "episodes",
-                "target_model_update", "ms_per_step"):
+                "target_model_update", "ms_per_train_step"):
         assert key in summary, key
     assert summary["optimal_return"] == pytest.approx(21.056, abs=1e-3)
     assert summary["regret"] == pytest.approx(summary["optimal_return"] - summary["eval_mean"])

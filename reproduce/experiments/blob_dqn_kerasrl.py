@@ -165,11 +165,15 @@ def training_numbers(agent, run, config: Config) -> dict:
     episodes = load_rewards(run.file(RunDir.EPISODES))
     last = episodes.r.to_numpy()[-STATS_EVERY:]
     mean = float(run.summary.eval_mean)
+    # the cost of a training step: between the first episode end after the warm-up and the last
+    trained = episodes[episodes.total_steps > config.dqn.nb_steps_warmup]
+    steps = int(trained.total_steps.iat[-1] - trained.total_steps.iat[0]) if len(trained) > 1 else 0
+    per_step = 1000 * float(trained.t.iat[-1] - trained.t.iat[0]) / steps if steps else None
     return {
         "episodes": len(episodes), "mean_return": mean, "optimal_return": PART6_OPTIMUM,
         "regret": PART6_OPTIMUM - mean, "last_stats_avg": float(np.mean(last)) if len(last) else None,
         "final_epsilon": float(agent.policy.eps), "target_model_update": config.dqn.target_model_update,
-        "ms_per_step": 1000 * float(run.elapsed()) / max(int(agent.step), 1),
+        "ms_per_train_step": per_step,
     }
 
 
