@@ -48,7 +48,7 @@ REGISTRY: dict[str, str] = {
     "blob-dqn": "reproduce.experiments.blob_dqn",
     "blob-dqn-kerasrl": "reproduce.experiments.blob_dqn_kerasrl",
     "sb3-zoo-dqn": "reproduce.experiments.sb3_zoo_dqn",  # the reference; needs the bench extra
-    "pong-gj-dqn": "reproduce.experiments.pong_gj_dqn",  # needs the pong extra; about a day per seed
+    "pong-gj-dqn": "reproduce.experiments.pong_gj_dqn",  # needs the pong extra; about 14 h per seed
 }
 OPTIONAL = {"sb3-zoo-dqn", "pong-gj-dqn"}  # not in `reproduce all`: their dependencies are extras
 

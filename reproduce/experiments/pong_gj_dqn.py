@@ -7,10 +7,10 @@ target copied after every episode, targets not discounted (as the code ran; ``--
 0.99), 600 episodes of at most 10,000 steps (one of the published figure's repetitions per seed).
 :class:`reproduce.originals.garethjns_pong.PongDQN` runs it with tf-keras.
 
-Not in ``reproduce all``: one seed is most of a day on 2 cores (``bench/pong.py``). Needs the pong extra
-(``pip install -e '.[pong]'``, ale-py with its ROMs). Checkpoints every ``--checkpoint-every`` episodes
-(replay buffer, Adam, generators; ~0.3 GB each, the last 2 kept), so ``reproduce run pong-gj-dqn
---resume RUN_DIR`` continues an interrupted run exactly.
+Not in ``reproduce all``: one seed is about 14 hours on 2 cores (``bench/pong.py``, 56 ms per training
+step). Needs the pong extra (``pip install -e '.[pong]'``, ale-py with its ROMs). Checkpoints every
+``--checkpoint-every`` episodes (replay buffer, Adam, generators, emulator; 347 MB each, the last 2
+kept), so ``reproduce run pong-gj-dqn --resume RUN_DIR`` continues an interrupted run exactly.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Config:
         1, "episodes between target copies (experiment_dqns_pong.py: 1; run_dqn_pong.py: 6)", check=POSITIVE
     )
     checkpoint_every: int = option(
-        10, "episodes between checkpoints (replay buffer included, about 0.3 GB each)", check=POSITIVE
+        10, "episodes between checkpoints (replay buffer included, about 0.35 GB each)", check=POSITIVE
     )
     eval_episodes: int = option(
         1, "greedy test episodes after training (Pong without sticky actions is deterministic: all the same)",
@@ -158,7 +158,7 @@ def _figure(runs, out_dir):
 EXPERIMENT = Experiment(
     NAME,
     "garethjns's DQN on Pong (ale-py; conv 32-64-64 + 512, replay 10k, batch 32), 600 episodes; "
-    "needs the pong extra, about a day per seed",
+    "needs the pong extra, about 14 h per seed",
     Config,
     run,
     Report(
