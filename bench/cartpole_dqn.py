@@ -19,13 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import child  # bench/timing.py (the script's own directory is on sys.path)
 
 REPO = Path(__file__).resolve().parent.parent
 SB3_RUNS = REPO / "bench" / "results" / "sb3_runs"  # run directories `reproduce report` reads (--include)
@@ -37,16 +36,10 @@ def run_child(argv: list[str]) -> tuple[float, float, int]:
     peak RSS in MB, exit code)."""
     from reproduce.sweep import SINGLE_THREAD_ENV
 
-    env = {**os.environ, **SINGLE_THREAD_ENV}
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        sys.stderr.write(proc.stderr.read().decode()[-2000:])
-    return wall, usage.ru_maxrss / 1024, proc.returncode
+    wall, peak, _, code, tail = child(argv, env={**os.environ, **SINGLE_THREAD_ENV}, cwd=REPO)
+    if code:
+        sys.stderr.write(tail)
+    return wall, peak, code
 
 
 def main(argv=None) -> int:

@@ -9,11 +9,10 @@ from ``os.wait4``). Target: ``--help`` and ``list`` each <= 0.5 s median and
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
-import time
+
+from timing import child  # bench/timing.py (the script's own directory is on sys.path)
 
 COMMANDS = {
     "reproduce --help": [sys.executable, "-m", "reproduce", "--help"],
@@ -24,13 +23,10 @@ COMMANDS = {
 
 def measure(command: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one run of ``command`` as a fresh child process."""
-    start = time.perf_counter()
-    pid = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).pid
-    _, status, usage = os.wait4(pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
+    wall, peak, _, code, _ = child(command)
+    if code != 0:
         raise SystemExit(f"error: {' '.join(command)} failed")
-    return wall, usage.ru_maxrss / 1024
+    return wall, peak
 
 
 def main() -> int:

@@ -18,3 +18,23 @@ def timed(fn):
     wall, proc = time.perf_counter(), cpu()
     result = fn()
     return result, time.perf_counter() - wall, cpu() - proc
+
+
+def child(argv: list[str], env: dict | None = None, cwd=None) -> tuple[float, float, float, int, str]:
+    """Run ``argv`` as a fresh child process; ``(wall s, peak RSS MB, process s, exit code, stderr tail)``.
+
+    Peak RSS and process time are the child's own (``os.wait4``'s rusage), whatever else runs."""
+    import os
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        err.seek(0)
+        tail = err.read().decode(errors="replace")[-2000:]
+    return (wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime,
+            os.waitstatus_to_exitcode(status), tail)
