@@ -47,7 +47,8 @@ def install() -> str:
 
     @functools.wraps(original_sample)
     def sample(self, batch_size, batch_idxs=None):
-        if type(self) is not SequentialMemory or not self.observations.maxlen or not fast_path_enabled():
+        if (type(self) is not SequentialMemory or not getattr(self.observations, "maxlen", None)
+                or not fast_path_enabled()):
             return original_sample(self, batch_size, batch_idxs)
         return mirror_of(self).experiences(batch_size, batch_idxs)
 
