@@ -174,9 +174,11 @@ EXPERIMENT = Experiment(
     resume=resume,
     check=check,
     differences=(
-        "ale-py's PongNoFrameskip-v4 (same ROM and settings: frameskip 1, no sticky actions, 6 actions) "
-        "through gymnasium wrappers written from the published ones; OpenCV's area resize is done in numpy "
-        "(the same weights and summation order), so OpenCV is not needed",
+        "ale-py 0.12's PongNoFrameskip-v4 where upstream had gym's (atari-py): the same ROM and settings "
+        "(frameskip 1, no sticky actions, 6 actions); ale-py's cap of 108,000 frames lies beyond the "
+        "loop's 10,000 agent steps (40,000 frames)",
+        "gymnasium wrappers written from the published ones; OpenCV's area resize is done in numpy (the same "
+        "weights and summation order, bit-identical where tested), so OpenCV is not needed",
         "seeded streams (epsilon draws, random actions, replay indices, TensorFlow's initial weights) where "
         "upstream seeded nothing; Adam is tf-keras's legacy class (the same update)",
         "the figure's repetitions ran in parallel processes upstream; here one seed is one repetition",
