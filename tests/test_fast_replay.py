@@ -177,7 +177,7 @@ def test_stacked_observations_train_bit_identically(monkeypatch):
     for mirror in (False, True):
         monkeypatch.setattr(fast_replay, "fast_path_enabled", lambda mirror=mirror: mirror)
         env, agent = _cartpole_dqn(window=4)
-        agent.fit(env, nb_steps=300, verbose=0)
+        agent.fit(env, nb_steps=200, verbose=0)
         assert (fast_replay.MIRROR_ATTR in agent.memory.__dict__) == mirror
         runs.append(_state([agent.model, agent.target_model, real_optimizer(agent)]))
     assert_same(runs[1], runs[0])
@@ -200,7 +200,7 @@ def _ddpg_run(monkeypatch, mirror: bool):
                       nb_steps_warmup_actor=20, random_process=OrnsteinUhlenbeckProcess(0.15, size=1),
                       gamma=0.99, target_model_update=1e-3)
     agent.compile(tf.keras.optimizers.Adam(learning_rate=1e-3), metrics=["mae"])
-    agent.fit(env, nb_steps=300, verbose=0, nb_max_episode_steps=100)
+    agent.fit(env, nb_steps=200, verbose=0, nb_max_episode_steps=100)
     used = fast_replay.MIRROR_ATTR in agent.memory.__dict__
     return _state([agent.actor, agent.critic, agent.target_actor, agent.target_critic]), used
 
