@@ -112,8 +112,9 @@ def has_checkpoint(run_dir: Path) -> bool:
 class JobResult:
     job: Job
     status: str  # "complete", "skipped" (already complete), "failed" or "interrupted" (Ctrl-C)
-    wall_time_s: float = 0.0
+    wall_time_s: float = 0.0  # as the sweep saw it: the worker start-up this job waited for included
     error: str = ""
+    startup_s: float = 0.0  # of which starting a warm worker (a fresh process's start-up is not told apart)
 
 
 class SweepInterrupted(KeyboardInterrupt):  # noqa: N818 - it is Ctrl-C, with the sweep's outcome
@@ -262,11 +263,14 @@ def run_job(job: Job, worker: WarmWorker | None = None) -> JobResult:
         return JobResult(job, "skipped")
     start = time.perf_counter()
     command = job.command()
+    startup = 0.0
     if worker is not None:
+        began = time.perf_counter()
         try:
             worker.start()
         except (WorkerFailed, OSError) as exc:
             return JobResult(job, "failed", time.perf_counter() - start, str(exc))
+        startup = time.perf_counter() - began  # about 0 when the worker was ready
     with _lock:
         if _stopping.is_set():
             return JobResult(job, "interrupted", error="not started (Ctrl-C)")
@@ -279,10 +283,10 @@ def run_job(job: Job, worker: WarmWorker | None = None) -> JobResult:
             _running.discard(runner)
     elapsed = time.perf_counter() - start
     if code in (130, -signal.SIGINT):
-        return JobResult(job, "interrupted", elapsed, reason)
+        return JobResult(job, "interrupted", elapsed, reason, startup)
     if code != 0 or not is_complete(job.out):
-        return JobResult(job, "failed", elapsed, f"exit {code}: {reason}")
-    return JobResult(job, "complete", elapsed)
+        return JobResult(job, "failed", elapsed, f"exit {code}: {reason}", startup)
+    return JobResult(job, "complete", elapsed, startup_s=startup)
 
 
 class _Workers:
@@ -464,6 +468,7 @@ def sweep(jobs: list[Job], executor=None, summary_path: Path | None = None, prog
     frame = pd.DataFrame([{
         "experiment": r.job.experiment, "seed": r.job.seed, "out": str(r.job.out),
         "status": r.status, "wall_time_s": round(r.wall_time_s, 2), "error": r.error,
+        "startup_s": round(r.startup_s, 2),
     } for r in results])
     if summary_path is not None:
         summary_path.parent.mkdir(parents=True, exist_ok=True)

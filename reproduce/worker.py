@@ -11,14 +11,15 @@ Why: importing TensorFlow, keras-rl and the package costs 3-4 s of process time,
 ``reproduce all`` (``bench/results/main_job.txt``); a warm worker pays it once per worker.
 
 Between jobs the worker puts back what a fresh process would not carry: a new default graph with no
-Keras session and Keras's name counters at zero (so layer names and graph-level op seeds repeat),
-Python's and numpy's global generators reseeded from the OS (as a fresh process starts them), the
-environment, working directory, ``sys.argv`` (the manifest records it), warnings filters and their
-"once" registries, logging's handlers and levels (a logger first made during a job: as it was after
-that job), signal handlers, and the package's per-process
-records (runs being written, the interrupt counter). Compiled numba kernels and imported modules are
-kept: they are the point, and hold no run state. ``tests/test_warm_workers.py`` checks that every
-output file of a job run here equals a fresh process's, byte for byte (timing fields aside).
+Keras session, Keras's name counters at zero and no Keras seed generator (so layer names, op seeds and
+initial weights repeat), Python's and numpy's global generators reseeded from the OS (as a fresh
+process starts them), the environment, working directory, ``sys.argv`` (the manifest records it),
+``sys.path``, ``sys.stdout``/``sys.stderr``, numpy's error settings, tf-keras's float type and
+epsilon, warnings filters and their "once" registries, logging's handlers and levels (a logger first
+made during a job: as it was after that job), signal handlers, and the package's per-process records
+(runs being written, the interrupt counter). Compiled numba kernels and imported modules are kept:
+they are the point, and hold no run state. ``tests/test_warm_workers.py`` checks that every output
+file of a job run here equals a fresh process's, byte for byte (timing fields aside).
 
 SIGINT during a job is a Ctrl-C to that run: it marks itself interrupted and answers code 130, as
 ``python -m reproduce run`` exits 130. A SIGINT while idle is remembered and interrupts the next job
@@ -92,9 +93,19 @@ class State:
         self.loggers = {name: _logger_state(logger) for name, logger in _loggers().items()}
         self.root = _logger_state(logging.getLogger())
         self.keras = {(module, name): getattr(module, name) for module, name in _keras_globals()}
+        self.path = list(sys.path)
+        self.streams = sys.stdout, sys.stderr
+        import numpy as np
+
+        self.numpy_errors = np.geterr()
 
     def restore(self) -> None:
+        import numpy as np
+
         os.chdir(self.cwd)
+        sys.path[:] = self.path
+        sys.stdout, sys.stderr = self.streams
+        np.seterr(**self.numpy_errors)
         if dict(os.environ) != self.environ:
             os.environ.clear()
             os.environ.update(self.environ)
@@ -114,8 +125,6 @@ class State:
         reset_tensorflow()
         reset_package()
         random.seed()  # from the OS, as a fresh interpreter seeds it
-        import numpy as np
-
         np.random.seed()
         gc.collect()
 
@@ -154,8 +163,9 @@ def reset_tensorflow() -> None:
 
     ``tf.keras.utils.set_random_seed`` also leaves Keras a seed generator (a ``random.Random``) from which
     every unseeded initializer draws its seed from then on; a fresh process has none, and draws from
-    Python's ``random`` instead. A job that seeds only ``random`` (keras-rl's runs) got other weights after
-    a job that had called it, until it was dropped here."""
+    Python's ``random`` instead: a job that seeds only ``random`` (keras-rl's runs) got other weights
+    after one that had called it (``tests/test_warm_workers.py`` found it: DQN after the tutorial's
+    Keras Q-network), so it is dropped."""
     if "tensorflow" not in sys.modules:
         return
     import tensorflow as tf
