@@ -11,6 +11,13 @@ from reproduce.kerasrl.agent import TRUNCATED, experience_arrays
 from reproduce.kerasrl.replay import ReplayMirror
 
 
+@pytest.fixture(autouse=True)
+def stock_sample(monkeypatch):
+    """keras-rl's own ``SequentialMemory.sample`` (the fast path serves it from a mirror too), so
+    the comparison is against keras-rl, not the mirror against itself."""
+    monkeypatch.setenv("REPRODUCE_KERAS_RL_FAST", "0")
+
+
 def _fill(memory, mirror, steps, rng, shape=(4,)):
     for _ in range(steps):
         obs = rng.normal(size=shape).astype(np.float32) if shape else int(rng.integers(5))
