@@ -8,7 +8,7 @@ import pytest
 from reproduce.envs import pong
 from reproduce.originals.garethjns_pong import PongDQN, Settings
 
-TINY = Settings(buffer_size=48, batch=8, eps_initial=0.6, eps_decay=0.005, max_episode_steps=70)
+TINY = Settings(buffer_size=24, batch=4, eps_initial=0.6, eps_decay=0.01, max_episode_steps=70)
 
 
 def raw(seed=0):
@@ -145,7 +145,7 @@ def test_training_steps_use_the_published_targets():
     assert agent.log.train_steps == 5 == len(seen)  # from the step that fills the buffer on
     assert any(not np.array_equal(a, b) for a, b in zip(before, agent.model.get_weights()))
     x, y, q_target = seen[-1]
-    assert x.shape == (8, 84, 84, 1)
+    assert x.shape == (4, 84, 84, 1)
     differs = (np.abs(y - q_target) > 1e-5).sum(axis=1)
     assert (differs <= 1).all()  # untaken actions keep the target model's Q(s) (the quirk)
     assert 0.01 < agent.eps < 0.6
@@ -171,24 +171,24 @@ def test_targets_are_undiscounted_as_published_and_discounted_without_quirks():
 
 
 def test_checkpoint_and_resume_continue_exactly(tmp_path):
-    """Checkpoints mid-episode (step 30) and at an episode's end (the 40-step cap); each resumed agent
+    """Checkpoints mid-episode (step 18) and at an episode's end (the 24-step cap); each resumed agent
     continues with the same actions and rewards and ends with the same weights, Adam, replay, generators
     and emulator as the uninterrupted one."""
     from callbacks.store import load_arrays_state, save_arrays_state
 
-    settings = Settings(buffer_size=20, batch=4, eps_initial=0.6, eps_decay=0.01, max_episode_steps=40)
+    settings = Settings(buffer_size=12, batch=4, eps_initial=0.6, eps_decay=0.02, max_episode_steps=24)
     a = PongDQN(2, settings)
     steps = []
-    for _ in range(50):
+    for _ in range(32):
         steps.append(a.step()[:2])
-        if a.steps in (30, 40):
-            assert (a.obs is None) == (a.steps == 40)
+        if a.steps in (18, 24):
+            assert (a.obs is None) == (a.steps == 24)
             save_arrays_state(tmp_path / str(a.steps), a.steps, *reversed(a.state()))
     end_a = a.state()[1]
-    assert a.episode == 1 and a.log.train_steps == 31
-    for at in (30, 40):
+    assert a.episode == 1 and a.log.train_steps == 21
+    for at in (18, 24):
         b = PongDQN.restore(*load_arrays_state(tmp_path / str(at)))
-        assert [b.step()[:2] for _ in range(50 - at)] == steps[at:]
+        assert [b.step()[:2] for _ in range(32 - at)] == steps[at:]
         end_b = b.state()[1]
         assert sorted(end_a) == sorted(end_b)
         for key in end_a:
