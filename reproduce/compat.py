@@ -103,10 +103,12 @@ start-up lines are dropped as it loads; everything else it prints goes through.
     that Keras callbacks cannot log. Now the v1 ``TensorBoard`` answers that question, Keras
     callbacks get their hooks called positionally with scalar logs (a step: ``reward`` and the
     agent's metrics by name; an episode: keras-rl's episode logs), and ``stop_training`` ends
-    ``fit`` after the episode, as an interrupted ``fit`` ends (``on_train_end`` runs).
-    Callbacks that need a Keras model (``ModelCheckpoint``, ``BackupAndRestore``,
-    ``ReduceLROnPlateau``) are refused in one line naming keras-rl's equivalent. Delete with
-    keras-rl2.
+    ``fit`` after the episode, as an interrupted ``fit`` ends (``on_train_end`` runs). Which hook
+    each callback gets is worked out once per list of callbacks, not per step, and a Keras hook left
+    at Keras's empty default (``History``'s and ``CSVLogger``'s ``on_batch_end``) is not called, so
+    its scalar logs are never built. Callbacks that need a Keras model (``ModelCheckpoint``,
+    ``BackupAndRestore``, ``ReduceLROnPlateau``) are refused in one line naming keras-rl's
+    equivalent. Delete with keras-rl2.
 17. ``info-accumulator``: ``fit`` and ``test`` sum each step's ``info`` values with
     ``np.isreal`` and ``+=`` (``rl/core.py``), so an array (Taxi's ``action_mask``), a list or a
     dict in ``info`` fails ("The truth value of an array with more than one element is
@@ -793,6 +795,29 @@ def _keras_step_logs(agent, logs):
     return out
 
 
+def _hook_plan(callback_list, rl_hook, keras_hook):
+    """What ``callback_list``'s ``rl_hook`` calls: ``(method, is_keras)`` per callback, its keras-rl
+    hook or else its Keras hook, leaving out Keras hooks that are Keras's no-op default (``History``'s
+    and ``CSVLogger``'s ``on_batch_end``). Worked out once per list of callbacks, not per step: the
+    logs a Keras hook gets cost more than keras-rl's whole step on a small network."""
+    plans = callback_list.__dict__.setdefault("_reproduce_hook_plans", {})
+    key = tuple(map(id, callback_list.callbacks))
+    known = plans.get(rl_hook)
+    if known is not None and known[0] == key:
+        return known[1]
+    plan = []
+    for callback in callback_list.callbacks:
+        method = getattr(callback, rl_hook, None)
+        if callable(method):
+            plan.append((method, False))
+        else:
+            method = getattr(callback, keras_hook)
+            if not getattr(method, "_is_default", False):  # tf-keras marks its empty defaults
+                plan.append((method, True))
+    plans[rl_hook] = (key, plan)
+    return plan
+
+
 def _patch_keras_callbacks():
     rl_callbacks = sys.modules["rl.callbacks"]
     CallbackList = rl_callbacks.CallbackList
@@ -810,13 +835,13 @@ def _patch_keras_callbacks():
     def dispatch(rl_hook, keras_hook, episode):
         def hook(self, index, logs={}):  # noqa: B006  (keras-rl's signature)
             keras_logs = None
-            for callback in self.callbacks:
-                if callable(getattr(callback, rl_hook, None)):
-                    getattr(callback, rl_hook)(index, logs=logs)
+            for method, keras in _hook_plan(self, rl_hook, keras_hook):
+                if not keras:
+                    method(index, logs=logs)
                 else:  # a Keras callback: positional, scalar logs, as Keras calls it
                     if keras_logs is None:
                         keras_logs = dict(logs) if episode else _keras_step_logs(self.model, logs)
-                    getattr(callback, keras_hook)(index, keras_logs)
+                    method(index, keras_logs)
             if rl_hook == "on_episode_end" and getattr(self.model, "stop_training", False) and \
                     "nb_steps" in (getattr(self, "params", None) or {}):
                 self.model.stop_training = False
@@ -855,9 +880,13 @@ class _LastValue:
         return _LastValue(value)
 
 
+# The common ``info`` values (gymnasium's flags, counters), answered by one type lookup per step.
+_SCALARS = frozenset({bool, int, float, np.bool_, np.float64, np.float32, np.int64, np.int32})
+
+
 def _summable(value) -> bool:
     """What keras-rl's ``info`` sum can take: real numbers (and size-1 real arrays, as it did)."""
-    if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+    if type(value) in _SCALARS or isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
         return True
     return isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "biuf"
 
@@ -869,13 +898,14 @@ class _InfoSumNumpy(types.ModuleType):
     def __init__(self, numpy):
         super().__init__("numpy")
         self._numpy = numpy
+        self._zeros_like = numpy.zeros_like  # once: ``numpy`` may look names up on every access
 
     @staticmethod
     def isreal(value):
         return True  # every value goes on to zeros_like, which decides
 
     def zeros_like(self, value):
-        return self._numpy.zeros_like(value) if _summable(value) else _LastValue()
+        return self._zeros_like(value) if _summable(value) else _LastValue()
 
     def __getattr__(self, name):
         value = getattr(self._numpy, name)
@@ -885,7 +915,7 @@ class _InfoSumNumpy(types.ModuleType):
 
 def _split_info(logs):
     info = logs.get("info")
-    if isinstance(info, dict) and any(isinstance(v, _LastValue) for v in info.values()):
+    if isinstance(info, dict) and _LastValue in map(type, info.values()):
         logs["unsummed_info"] = {k: v.value for k, v in info.items() if isinstance(v, _LastValue)}
         logs["info"] = {k: v for k, v in info.items() if not isinstance(v, _LastValue)}
     return logs

@@ -507,3 +507,24 @@ def test_an_unusable_graph_does_not_break_the_next_agent():  # fix graph-isolati
     """)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split("\n")[-3:-1] == ["first agent failed: True", "second agent trained 20"]
+
+
+def test_keras_step_logs_are_built_only_for_keras_hooks_that_act(monkeypatch, tmp_path):
+    # fix keras-callbacks-in-fit: keras-rl's History and a CSVLogger leave on_batch_* at Keras's
+    # empty default, so no step's Keras logs are built for them (they cost more than the step)
+    built = []
+    real = compat._keras_step_logs
+    monkeypatch.setattr(compat, "_keras_step_logs", lambda agent, logs: built.append(1) or real(agent, logs))
+    agent = nchain_agent()
+    csv = tf.keras.callbacks.CSVLogger(str(tmp_path / "log.csv"))
+    agent.fit(nchain_env(), nb_steps=40, verbose=0, nb_max_episode_steps=20, callbacks=[csv])
+    assert built == [] and len((tmp_path / "log.csv").read_text().splitlines()) == 3
+    batches = []
+
+    class Batches(tf.keras.callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            batches.append(logs)
+
+    agent.fit(nchain_env(), nb_steps=40, verbose=0, callbacks=[Batches(), csv])
+    assert len(built) == len(batches) == 40  # on_step_end only: on_batch_begin is Keras's default
+    assert {"reward", "loss", "mean_q"} <= set(batches[-1]) and np.isfinite(batches[-1]["loss"])
