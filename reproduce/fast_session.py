@@ -6,10 +6,13 @@ resets each metric with a ``Session.run`` of its own, which costs several times 
 (keras-rl's CartPole DQN example: 3.8 ms per step). After ``compile``, ``DQNAgent``,
 ``SARSAAgent``, ``DDPGAgent``, ``NAFAgent`` and ``CEMAgent`` reach the session callables Keras
 itself builds: the first call of each input signature goes through Keras, later ones convert
-their arrays exactly as Keras does and call the callable; the metric reset is one call running
-the same assign ops with the same zeros; weight reads and writes (CEM) are one call each; a hard
-target update is one call assigning variable to variable; the model's metric names are read once.
-Same graph, same ops, same values fed: results are bit-identical (``tests/test_fast_session.py``).
+their arrays exactly as Keras does and call a twin of Keras's callable (same feeds, fetches and
+update op) that TensorFlow runs in the calling thread instead of handing it to its inter-op
+thread pool and waiting (on these tiny graphs the hand-over cost more than the run), with
+denormals flushed as that pool flushes them; the metric reset is one call running the same assign
+ops with the same zeros; weight reads and writes (CEM) are one call each; a hard target update is
+one call assigning variable to variable; the model's metric names are read once. Same graph,
+same ops, same values fed: results are bit-identical (``tests/test_fast_session.py``).
 
 :mod:`reproduce.compat` installs it when ``rl.agents`` is imported (``fast-path`` in
 ``compat.ACTIVE_FIXES``); ``REPRODUCE_KERAS_RL_FAST=0`` (read at ``compile``) turns it off.
@@ -18,8 +21,12 @@ Delete with graph mode.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import functools
 import os
+import platform
+import sys
 
 import numpy as np
 
@@ -31,9 +38,69 @@ def fast_path_enabled() -> bool:
     return os.environ.get(FAST_PATH_ENV, "1").strip() != "0"
 
 
+class _FenvT(ctypes.Structure):
+    """glibc's ``fenv_t`` on x86-64: the x87 environment, then the SSE control register (MXCSR)."""
+
+    _fields_ = [("x87", ctypes.c_uint16 * 14), ("mxcsr", ctypes.c_uint32)]
+
+
+_FLUSH_DENORMALS = 0x8040  # MXCSR's flush-to-zero and denormals-are-zero bits
+
+
+@functools.lru_cache(maxsize=1)
+def _fenv():
+    """libm's ``fegetenv``/``fesetenv`` where ``fenv_t`` is :class:`_FenvT` (Linux x86-64); else None."""
+    if sys.platform != "linux" or platform.machine() != "x86_64":
+        return None
+    try:
+        libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+        get, set_ = libm.fegetenv, libm.fesetenv
+    except (OSError, AttributeError):
+        return None
+    get.argtypes = set_.argtypes = [ctypes.POINTER(_FenvT)]
+    return get, set_
+
+
+def _inline_callable(session, feeds=(), fetches=(), targets=(), run_options=None):
+    """``session``'s callable feeding, fetching and running these tensors and ops (by name), run
+    in the calling thread (``RunOptions.inter_op_thread_pool = -1``): for graphs this small,
+    handing each run to TensorFlow's inter-op thread pool and waiting for it costs more than the
+    run. Same graph, same ops, same kernels; TensorFlow's pool threads flush denormal floats to
+    zero, so the calling thread does too for the call (else Adam's tiny second moments differ).
+    Where that cannot be arranged (not Linux x86-64), the pool runs it, as Keras's callable does."""
+    from tensorflow.core.protobuf import config_pb2
+
+    options = config_pb2.CallableOptions()
+    options.feed.extend(feeds)
+    options.fetch.extend(fetches)
+    options.target.extend(targets)
+    if run_options is not None:
+        options.run_options.CopyFrom(run_options)
+    fenv = _fenv()
+    if fenv is None:
+        return session._make_callable_from_options(options)
+    options.run_options.inter_op_thread_pool = -1
+    fn = session._make_callable_from_options(options)
+    get, set_ = fenv
+    saved, flushing = _FenvT(), _FenvT()
+
+    def call(*args):
+        get(saved)
+        get(flushing)
+        flushing.mxcsr |= _FLUSH_DENORMALS
+        set_(flushing)
+        try:
+            return fn(*args)
+        finally:
+            set_(saved)
+
+    return call
+
+
 def _adopt_callable(function, n_inputs):
-    """The session callable Keras built for ``function`` (a ``GraphExecutionFunction``) on its
-    last call, if that call fed exactly its first ``n_inputs`` inputs, all as arrays; else None."""
+    """A twin of the session callable Keras built for ``function`` (a ``GraphExecutionFunction``)
+    on its last call, if that call fed exactly its first ``n_inputs`` inputs, all as arrays (else
+    None): the same feeds, fetches and update op, Keras's run options, run in the calling thread."""
     if getattr(function, "_callable_fn", None) is None or function.feed_dict or function.fetches:
         return None
     if function._feed_symbols or list(function._feed_arrays) != list(function.inputs[:n_inputs]):
@@ -41,7 +108,10 @@ def _adopt_callable(function, n_inputs):
     if not isinstance(function._outputs_structure, list):
         return None
     dtypes = [t.dtype.as_numpy_dtype for t in function._feed_arrays]
-    return function._callable_fn, dtypes, len(function.outputs)
+    fn = _inline_callable(function._session, [x.name for x in function._feed_arrays],
+                          [x.name for x in function.outputs], [function.updates_op.name],
+                          function.run_options)
+    return fn, dtypes, len(function.outputs)
 
 
 class _DirectFunction:
@@ -80,6 +150,11 @@ def _as_arrays(values, shapes):
     return out if len(out) == len(shapes) == len(values) else None
 
 
+def _columns(values, arrays):
+    """Which of ``values`` :func:`_as_arrays` turned into columns (fixed for a given :func:`_key`)."""
+    return tuple(a is not v for v, a in zip(values if type(values) is list else [values], arrays))
+
+
 def _same_arrays(mine, keras_arrays, dtypes):
     if len(mine) != len(keras_arrays):
         return False
@@ -90,43 +165,61 @@ def _same_arrays(mine, keras_arrays, dtypes):
     return True
 
 
-def _signature(*groups):
-    return tuple((type(g).__name__, tuple((v.shape, v.dtype.str) if isinstance(v, np.ndarray) else type(v)
-                                          for v in (g if isinstance(g, list) else [g]))) for g in groups)
+def _key(value):
+    """The input signature a call is checked for: each array's shape and dtype, for an array or a
+    plain list of arrays (None for anything else: such calls always go through Keras). Cheap,
+    since it is computed on every call."""
+    if type(value) is np.ndarray:
+        return value.shape, value.dtype.str
+    if type(value) is not list:
+        return None
+    key = []
+    for v in value:
+        if type(v) is not np.ndarray:
+            return None
+        key.append((v.shape, v.dtype.str))
+    return tuple(key)
+
+
+def _feed(values, columns, dtypes):
+    """The arrays to feed, converted exactly as Keras converts them (``np.asarray(value, dtype)``)."""
+    if type(values) is not list:
+        values = (values,)
+    return [np.asarray(v[:, None] if column else v, dtype=d) for v, column, d in zip(values, columns, dtypes)]
 
 
 class _DirectPredict:
     """``model.predict_on_batch`` straight to the session callable Keras built for it.
 
-    A new input signature (shapes, dtypes) goes through Keras once; the fast path is used for it
-    only if our arrays equal what Keras's input standardization produced.
+    A new input signature (:func:`_key`: shapes, dtypes) goes through Keras once; the fast path is
+    used for it only if our arrays equal what Keras's input standardization produced.
     """
 
     def __init__(self, model):
         self.model, self.original = model, type(model).predict_on_batch.__get__(model)
-        self._direct, self._checked = None, set()
+        self._checked = {}  # signature -> (session callable, dtypes, outputs), columns
         self._shapes = model._feed_input_shapes
 
     def __call__(self, x):
-        arrays = _as_arrays(x, self._shapes)
-        signature = _signature(x) if arrays is not None else None
-        if signature is None or signature not in self._checked:
+        key = _key(x)
+        checked = self._checked.get(key) if key is not None else None
+        if checked is None:
             outputs = self.original(x)
-            if arrays is not None:
-                self._check(x, arrays, signature)
+            if key is not None:
+                self._check(x, key)
             return outputs
-        fn, dtypes, n_out = self._direct
-        fetched = fn(*[np.asarray(a, dtype=d) for a, d in zip(arrays, dtypes)])
+        (fn, dtypes, n_out), columns = checked
+        fetched = fn(*_feed(x, columns, dtypes))
         return fetched[0] if n_out == 1 else list(fetched[:n_out])
 
-    def _check(self, x, arrays, signature):
-        direct = _adopt_callable(self.model.predict_function, len(arrays))
+    def _check(self, x, key):
+        arrays = _as_arrays(x, self._shapes)
+        direct = _adopt_callable(self.model.predict_function, len(arrays)) if arrays is not None else None
         if direct is None:
             return
         keras_x, _, _ = self.model._standardize_user_data(x, extract_tensors_from_dataset=True)
         if _same_arrays(arrays, training_inputs(keras_x), direct[1]):
-            self._direct = direct
-            self._checked.add(signature)
+            self._checked[key] = direct, _columns(x, arrays)
 
 
 def training_inputs(x):
@@ -139,27 +232,34 @@ class _DirectTrain:
 
     def __init__(self, model):
         self.model, self.original = model, type(model).train_on_batch.__get__(model)
-        self._direct, self._reset, self._checked = None, None, set()
+        self._reset, self._checked = None, {}  # signature -> callable, x and y columns, learning phase
         self._x_shapes, self._y_shapes = model._feed_input_shapes, model._feed_output_shapes
 
     def __call__(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True):
         if sample_weight is not None or class_weight is not None or not reset_metrics or y is None:
             return self.original(x, y, sample_weight, class_weight, reset_metrics)
-        xs = _as_arrays(x, self._x_shapes)
-        ys = _as_arrays(y, self._y_shapes) if xs is not None else None
-        signature = _signature(x, y) if ys is not None else None
-        if signature is None or signature not in self._checked:
+        key = _key(x), _key(y)
+        checked = self._checked.get(key) if None not in key else None
+        if checked is None:
             outputs = self.original(x, y)
-            if signature is not None:
-                self._check(x, y, xs + ys, signature)
+            if None not in key:
+                self._check(x, y, key)
             return outputs
-        fn, dtypes, n_out = self._direct
-        arrays = xs + ys + [True] * (len(dtypes) - len(xs) - len(ys))  # Keras's learning-phase value
-        fetched = fn(*[np.asarray(a, dtype=d) for a, d in zip(arrays, dtypes)])
+        (fn, dtypes, n_out), x_columns, y_columns, phase = checked
+        n_x = len(x_columns)
+        fed = _feed(x, x_columns, dtypes[:n_x]) + _feed(y, y_columns, dtypes[n_x:])
+        if phase:  # Keras's learning-phase value
+            fed.append(np.asarray(True, dtype=dtypes[-1]))
+        fetched = fn(*fed)
         self._reset()
         return fetched[0] if n_out == 1 else list(fetched[:n_out])
 
-    def _check(self, x, y, arrays, signature):
+    def _check(self, x, y, key):
+        xs = _as_arrays(x, self._x_shapes)
+        ys = _as_arrays(y, self._y_shapes) if xs is not None else None
+        if ys is None:
+            return
+        arrays = xs + ys
         function = self.model.train_function
         n_fed = len(function._feed_arrays) if getattr(function, "_feed_arrays", None) is not None else -1
         if n_fed not in (len(arrays), len(arrays) + 1):
@@ -172,15 +272,14 @@ class _DirectTrain:
         if weights is not None and any(w is not None for w in weights):
             return
         if _same_arrays(arrays, training_inputs(keras_x) + training_inputs(keras_y), direct[1]):
-            self._direct, self._reset = direct, reset
-            self._checked.add(signature)
+            self._reset = reset
+            self._checked[key] = direct, _columns(x, xs), _columns(y, ys), n_fed == len(arrays) + 1
 
 
 def _direct_metric_reset(model):
     """One session call doing what ``model.reset_metrics()`` did (zeros into each metric variable
     through the assign ops Keras created for it), or None if a metric resets differently."""
     import tensorflow as tf
-    from tensorflow.core.protobuf import config_pb2
     from tf_keras.src.metrics.base_metric import Metric
 
     variables = []
@@ -190,11 +289,9 @@ def _direct_metric_reset(model):
         variables.extend(metric.variables)
     if not all(hasattr(v, "_assign_placeholder") for v in variables):
         return None
-    options = config_pb2.CallableOptions()
-    for v in variables:
-        options.feed.append(v._assign_placeholder.name)
-        options.target.append(v._assign_op.name)
-    fn = tf.compat.v1.keras.backend.get_session()._make_callable_from_options(options)
+    fn = _inline_callable(tf.compat.v1.keras.backend.get_session(),
+                          [v._assign_placeholder.name for v in variables],
+                          targets=[v._assign_op.name for v in variables])
     zeros = [np.asarray(0, dtype=v.dtype.as_numpy_dtype) for v in variables]
     return lambda: fn(*zeros)
 
@@ -238,15 +335,12 @@ class _DirectWeights:
 
     def _direct_set(self):
         import tensorflow as tf
-        from tensorflow.core.protobuf import config_pb2
 
         if not all(hasattr(w, "_assign_placeholder") for w in self.weights):
             return lambda *arrays: self._original_set(list(arrays))
-        options = config_pb2.CallableOptions()
-        for w in self.weights:
-            options.feed.append(w._assign_placeholder.name)
-            options.target.append(w._assign_op.name)
-        return tf.compat.v1.keras.backend.get_session()._make_callable_from_options(options)
+        return _inline_callable(tf.compat.v1.keras.backend.get_session(),
+                                [w._assign_placeholder.name for w in self.weights],
+                                targets=[w._assign_op.name for w in self.weights])
 
 
 class _DirectReset:
@@ -292,7 +386,7 @@ class _DirectCopy:
                 tuple(s.shape) != tuple(t.shape) or s.dtype != t.dtype for s, t in zip(sources, targets)):
             return lambda: [target.set_weights(source.get_weights()) for source, target in self.pairs]
         copy = tf.group(*[t.assign(s) for s, t in zip(sources, targets)])
-        return tf.compat.v1.keras.backend.get_session().make_callable(copy)
+        return _inline_callable(tf.compat.v1.keras.backend.get_session(), targets=[copy.name])
 
 
 def _go_direct(model, train=False):

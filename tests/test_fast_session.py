@@ -212,3 +212,22 @@ def test_fast_path_is_bit_identical_for_the_other_agents(build, tmp_path):
     for key in arrays:
         same = np.array_equal(stock[key], fast[key], equal_nan=True)
         assert stock[key].dtype == fast[key].dtype and same, key
+
+
+@pytest.mark.parametrize("shape, inputs", [
+    ((4,), [np.ones((1, 4), np.float32), np.ones((3, 4)), np.arange(8.0).reshape(2, 4).astype(object),
+            [np.full((2, 4), 0.5, np.float32)]]),
+    ((1,), [np.arange(3.0), np.arange(3.0)[:, None], [np.arange(2, dtype=np.float32)]]),  # 1-D: a column
+])
+def test_direct_predict_equals_keras_for_each_input_signature(shape, inputs):
+    from reproduce.fast_session import _DirectPredict
+
+    layers = tf.keras.layers
+    model = tf.keras.Sequential([layers.Dense(3, "relu", input_shape=shape), layers.Dense(2)])
+    model.compile("sgd", "mse")
+    direct = _DirectPredict(model)
+    for x in inputs:
+        for _ in range(2):  # the first call of a signature goes through Keras; the second is direct
+            got, want = direct(x), model.predict_on_batch(x)
+            assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert len(direct._checked) == len(inputs)  # each signature taken directly
