@@ -33,9 +33,11 @@ job: TensorFlow keeps some memory of every graph it ran, and a long sweep should
 from __future__ import annotations
 
 import gc
+import importlib
 import json
 import logging
 import os
+import pkgutil
 import random
 import resource
 import signal
@@ -52,10 +54,11 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.
 
 def warm_up() -> None:
     """Import what the experiments import (TensorFlow with the compat fixes, keras-rl's agents, gymnasium,
-    pandas, numba, matplotlib with the figures' backend, scikit-learn's pieces, tqdm) and every
-    experiment module that imports, so no job pays for it, and the warnings filters and loggers those
-    imports set up are in the state every job starts from. ``reproduce`` (and so the compat fixes) is
-    already imported: it is this module's package."""
+    pandas, numba, matplotlib with the figures' backend, scikit-learn's pieces, tqdm) and every module of
+    the package and of ``callbacks`` that imports, so no job pays for it, and the warnings filters and
+    loggers those imports set up are in the state every job starts from (a filter that
+    ``reproduce.kerasrl.run`` set on its import was dropped after the job that imported it). ``reproduce``
+    (and so the compat fixes) is already imported: it is this module's package."""
     import gymnasium  # noqa: F401
     import numba  # noqa: F401
     import numpy  # noqa: F401
@@ -71,14 +74,19 @@ def warm_up() -> None:
     import threadpoolctl  # noqa: F401
     import tqdm  # noqa: F401
 
-    from reproduce import cli, experiments, figures  # noqa: F401
+    import callbacks
+    import reproduce
+    from reproduce import figures
 
     figures.plt()
-    for name in experiments.names():
-        try:
-            experiments.get(name)
-        except Exception:  # noqa: BLE001 - an extra not installed: its jobs say so themselves, as fresh
-            pass
+    for package in (reproduce, callbacks):
+        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if module.name.endswith(".__main__"):
+                continue
+            try:
+                importlib.import_module(module.name)
+            except Exception:  # noqa: BLE001 - an extra not installed: its jobs say so themselves, as fresh
+                pass
 
 
 class State:
@@ -260,6 +268,8 @@ def serve(log_dir: Path) -> int:
     start = time.perf_counter()
     warm_up()
     state = State()
+    gc.collect()
+    gc.freeze()  # what warm-up made lives on: collections between and during jobs need not scan it
     sys.stdout.flush()
     sys.stderr.flush()
     os.dup2(devnull, 1)
