@@ -161,27 +161,26 @@ def figures(runs, out: Path):
         plt = fig_.plt()
         fig, ax = plt.subplots(figsize=fig_.SIZE)
         data = np.stack([r.files[PERFORMANCE].kerasrl.to_numpy()[:n] for r in group])
-        fig_.band(ax, frame.step, data, "keras-rl DQNAgent (replay, batch 32, target net)")
+        fig_.band(ax, frame.step, data, "keras-rl DQNAgent")
         deep = [r for r in runs if r.experiment == DEEPGAMBLER and PERFORMANCE in r.files
                 and r.config.get("iterations") == steps and r.config.get("variant", "2019") == "2019"
                 and r.config.get("implementation", "fast") == "fast"]
         for r in sorted(deep, key=lambda r: not r.config.get("quirks", True)):
             d = r.files[PERFORMANCE]
-            tag = "zero hidden kernels" if r.config.get("quirks", True) else "glorot kernels"
-            streams = r.config.get("repeats")
-            ax.plot(d.step, d.deepgambler, lw=1, alpha=0.8,
-                    label=f"DeepGambler, one sample a step ({tag}, mean of {streams} streams)")
+            tag = "zero kernels" if r.config.get("quirks", True) else "glorot"
+            ax.plot(d.step, d.deepgambler, lw=1, alpha=0.8, label=f"DeepGambler, {tag}")
         ax.axhline(float(frame.optimum_expected.iat[0]), color="k", ls="--", lw=1,
-                   label="optimal policy, 250 steps from tile 0 (exact)")
+                   label="optimal policy, from tile 0")
         ax.axhline(float(frame.optimal_gain.iat[0]), color="k", lw=0.6, alpha=0.6, label="optimal gain 6.105")
         fig_.label(ax, "step", "reward per step, last 250 steps",
-                   f"Valohai dungeon: keras-rl's replay beside the one-sample update ({steps} steps)",
+                   f"Valohai dungeon: keras-rl's DQNAgent ({steps} steps)",
                    outside=True)
         caption = (
             f"Reward per step in each 250-step window of the training stream, {steps} steps: keras-rl's "
             f"DQNAgent with the DeepGambler's network ({fig_.band_caption(len(group))}; each window is one "
             f"250-step episode from tile 0) beside dungeon-deepgambler's printed performance at the same "
-            f"budget where the report holds it; epsilon falls from 1 to 0 over the run in both."
+            f"budget where the report holds it (the mean of its streams, hidden kernels at zero as published "
+            f"or glorot); epsilon falls from 1 to 0 over the run in both."
         )
         out_figures.append((fig_.save(fig, out / f"dungeon_kerasrl_{steps}.png"), caption))
     return out_figures
