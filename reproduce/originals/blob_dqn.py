@@ -19,10 +19,11 @@ The published agent (checked against public copies; the report lists where they 
   50 episodes and epsilon, to a TensorBoard callback: :data:`STATS_EVERY`, written to ``stats.csv``.
 
 :func:`train_reference` is that loop, readable, with tf-keras ``predict``/``fit``. :class:`FastBlobDQN`
-runs the same algorithm in numpy and numba, in 1.5x less process time per training step (25 against 37
-ms, one thread each: ``python bench/blob_dqn.py``). A training step is arithmetic (about 1.5 GFLOP, mostly
-the second convolution), not Keras overhead: the reference's whole step as one TensorFlow call still
-takes 30 ms, and the three dense conv2 products below alone take 9 ms. How:
+runs the same algorithm in numpy and numba, in 1.5x less process time per training step (25 against 37 ms,
+one thread each: ``python bench/blob_dqn.py``). A training step is arithmetic (about 1.7 GFLOP: five
+passes of the second convolution at 151 M multiply-adds each, and the first), not Keras overhead: the
+reference's whole step as one TensorFlow call still takes 30 ms, and the three dense conv2 products below
+alone take 9 ms. How:
 
 1. The image holds three coloured pixels, so the first convolution is a sum over the blobs in each
    3 x 3 window (numba), computed only for the pooled cells a blob reaches; every other pooled cell
