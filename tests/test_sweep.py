@@ -89,3 +89,13 @@ def test_job_of_an_experiment_without_resume_reruns(tmp_path):
     (tmp_path / "seed0" / "checkpoints" / "ckpt_000000500_steps").mkdir(parents=True)
     (tmp_path / "seed0" / "checkpoints" / "ckpt_000000500_steps" / "COMPLETE").write_text("{}")
     assert "--resume" not in job.command()
+
+
+def test_fresh_processes_on_request(monkeypatch):
+    """Warm workers by default; REPRODUCE_FRESH_PROCESSES=1 (or fresh=True) runs a process per job."""
+    monkeypatch.delenv("REPRODUCE_FRESH_PROCESSES", raising=False)
+    assert not LocalExecutor(2).fresh and not make_executor("local").fresh
+    monkeypatch.setenv("REPRODUCE_FRESH_PROCESSES", "1")
+    assert LocalExecutor(2).fresh and make_executor("local").fresh
+    monkeypatch.setenv("REPRODUCE_FRESH_PROCESSES", "0")
+    assert not LocalExecutor(2).fresh and LocalExecutor(2, fresh=True).fresh
