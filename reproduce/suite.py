@@ -15,7 +15,7 @@ from reproduce.sweep import Job
 
 # (experiment, variant name or "", seeds, extra CLI args), longest runs first
 FULL = [
-    ("blob-dqn", "", 2, ("--episodes", "60")),  # the first 60 of 20,000 episodes: ~100 process-s a seed
+    ("blob-dqn", "", 2, ("--episodes", "45")),  # the first 45 of 20,000 episodes: 63 + 39 process-s
     ("pendulum-ddpg", "", 2, ()),
     ("pendulum-naf", "", 2, ()),
     ("cartpole-duel-dqn", "", 3, ()),
