@@ -89,3 +89,10 @@ def test_a_policy_it_cannot_decay_per_episode_is_one_line_naming_the_fix():
     with pytest.raises(ConfigError, match="pass --policy eps-greedy") as info:
         experiment.validate(bad)
     assert "\n" not in str(info.value)
+
+
+def test_an_env_without_images_is_one_line_naming_the_fix():
+    experiment = experiments.get(NAME)
+    with pytest.raises(ConfigError, match="pass --env BlobImage-v0") as info:
+        experiment.validate(dataclasses.replace(experiment.config(), env="Blob-v0"))  # part 4's vectors
+    assert "\n" not in str(info.value)

@@ -75,7 +75,16 @@ class Config(DQNRunConfig):
 
 
 def check(config: Config) -> None:
-    """The network takes one image per state (window 1) and ends in one output per action."""
+    """The network takes one 10 x 10 x 3 image per state (window 1); epsilon decays on an eps-greedy
+    policy."""
+    import gymnasium as gym
+
+    import reproduce.envs  # noqa: F401  (registers BlobImage-v0)
+
+    space = gym.spec(config.env).make().observation_space
+    if tuple(getattr(space, "shape", None) or ()) != (10, 10, 3):
+        raise ConfigError(f"{NAME}'s network takes 10 x 10 x 3 images: {config.env} observes {space}; "
+                          f"pass --env BlobImage-v0")
     if config.dqn.window_length != 1:
         raise ConfigError(f"{NAME} feeds one image per state: expected window_length 1, received "
                           f"{config.dqn.window_length}; leave window_length at 1")
