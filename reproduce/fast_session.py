@@ -82,9 +82,9 @@ def _inline_callable(session, feeds=(), fetches=(), targets=(), run_options=None
     options.run_options.inter_op_thread_pool = -1
     fn = session._make_callable_from_options(options)
     get, set_ = fenv
-    saved, flushing = _FenvT(), _FenvT()
 
     def call(*args):
+        saved, flushing = _FenvT(), _FenvT()  # per call: each thread keeps its own environment
         get(saved)
         get(flushing)
         flushing.mxcsr |= _FLUSH_DENORMALS

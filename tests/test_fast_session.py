@@ -231,3 +231,18 @@ def test_direct_predict_equals_keras_for_each_input_signature(shape, inputs):
             got, want = direct(x), model.predict_on_batch(x)
             assert got.dtype == want.dtype and np.array_equal(got, want)
     assert len(direct._checked) == len(inputs)  # each signature taken directly
+
+
+def test_inline_callable_flushes_denormals_as_tensorflows_pool_does_and_restores_the_thread():
+    from reproduce.fast_session import _fenv, _inline_callable
+
+    if _fenv() is None:
+        pytest.skip("the calling thread's float environment is only arranged on Linux x86-64")
+    x = tf.compat.v1.placeholder(tf.float32, ())
+    y = x * 0.5  # a denormal from the smallest normal float32: the pool's threads flush it to 0
+    session = tf.compat.v1.keras.backend.get_session()
+    tiny = np.float32(np.finfo(np.float32).tiny)
+    pool = session.run(y, {x: tiny})
+    (inline,) = _inline_callable(session, [x.name], [y.name])(tiny)
+    assert inline == pool == 0.0
+    assert tiny * np.float32(0.5) > 0  # numpy in this thread still keeps denormals afterwards
