@@ -72,3 +72,23 @@ def test_an_env_without_episode_ends_is_one_line_naming_the_fix():
     with pytest.raises(ConfigError, match="pass --env DungeonCapped-v0") as info:
         config(env="Dungeon-v0")
     assert "\n" not in str(info.value) and "max_episode_steps=None" in str(info.value)
+
+
+def test_a_resumed_run_is_the_uninterrupted_one(tmp_path):
+    import shutil
+
+    straight = tmp_path / "straight"
+    experiments.get(NAME).run(config(steps=750, checkpoint_every=300, eval_episodes=2), straight)
+    resumed = tmp_path / "resumed"
+    shutil.copytree(straight, resumed)
+    checkpoints = sorted((resumed / RunDir.CHECKPOINTS).glob("ckpt_*"))
+    assert [c.name for c in checkpoints] == ["ckpt_000000600_steps", "ckpt_000000750_steps"]
+    shutil.rmtree(checkpoints[-1])  # as if killed after step 600, mid-episode
+    experiments.get(NAME).resume(resumed)
+    a, b = load_rewards(straight / RunDir.EPISODES), load_rewards(resumed / RunDir.EPISODES)
+    for column in ("r", "l", "eps", "loss"):
+        assert a[column].tolist() == b[column].tolist(), column
+    assert b.mean_q.tolist() == pytest.approx(a.mean_q.tolist(), rel=1e-6)  # the episode's running mean
+    assert (straight / RunDir.EVAL).read_text() == (resumed / RunDir.EVAL).read_text()
+    assert (straight / RunDir.PERFORMANCE).read_text() == (resumed / RunDir.PERFORMANCE).read_text()
+    assert read_json(resumed / RunDir.SUMMARY)["resumed_from_step"] == 600
