@@ -2,12 +2,16 @@
 
 Reads a results directory written by ``reproduce all`` (default ``results/``): each run's
 process wall time, start-up included (the sweeps' ``sweep_summary.csv``), and its in-run time
-(``summary.json``'s ``wall_time_s``). Prints per-experiment totals and shares, the start-up and
-overhead share, and what a longest-first schedule of these jobs on ``--workers`` workers takes
-(with the lower bound: total process time / workers).
+(``summary.json``'s ``wall_time_s``). On warm workers (the default since issue 24) a job's recorded
+wall time includes the start-up of the worker it waited for, so every worker's start-up is still
+counted, once, in "start-up and overhead"; ``--fresh-processes`` runs a process per job, as before.
+Prints per-experiment totals and shares, the start-up and overhead share, and what a longest-first
+schedule of these jobs on ``--workers`` workers takes (with the lower bound: total process time /
+workers).
 
     python bench/main_job.py                          # analyse results/
     python bench/main_job.py --run /tmp/fresh_results  # time `reproduce all` from an empty directory first
+    python bench/main_job.py --run /tmp/r --fresh-processes  # the same, a fresh process per run
 
 With ``--run DIR`` the wall time of the whole ``reproduce all --results DIR`` (runs and report)
 is measured here, from a state where no run is complete; DIR must not hold any runs yet.
@@ -104,6 +108,8 @@ def main(argv=None) -> int:
     parser.add_argument("--run", type=Path, metavar="DIR",
                         help="first time `reproduce all --results DIR` (DIR must hold no runs yet)")
     parser.add_argument("--workers", type=int, default=2, help="workers (default 2)")
+    parser.add_argument("--fresh-processes", action="store_true",
+                        help="with --run: a fresh process per run instead of warm workers")
     args = parser.parse_args(argv)
     measured = None
     if args.run is not None:
@@ -111,8 +117,9 @@ def main(argv=None) -> int:
             parser.error(f"--run expects a directory without runs, got {args.run} which holds some; "
                          f"pick a new directory")
         start = time.perf_counter()
+        env = {**os.environ, "REPRODUCE_FRESH_PROCESSES": "1" if args.fresh_processes else "0"}
         done = subprocess.run([sys.executable, "-m", "reproduce", "all", "--results", str(args.run),
-                               "--workers", str(args.workers)], cwd=REPO, stdin=subprocess.DEVNULL)
+                               "--workers", str(args.workers)], cwd=REPO, stdin=subprocess.DEVNULL, env=env)
         measured = time.perf_counter() - start
         if done.returncode:
             print(f"error: reproduce all exited {done.returncode}", file=sys.stderr)
