@@ -47,7 +47,8 @@ import traceback
 import warnings
 from pathlib import Path
 
-MAX_RSS_MB = 2048  # retire a worker above this resident size after a job (a fresh process starts ~0.7 GB)
+MAX_RSS_MB = 2048  # retire a worker above this resident size after a job (775-936 MB after four short
+# jobs of DQN, the Keras Q-network and the table tournament: WarmWorker.rss_mb, read after each)
 MAIN = str(Path(__file__).resolve().parent / "__main__.py")  # sys.argv[0] of `python -m reproduce`
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
 
