@@ -13,6 +13,9 @@ def imported_modules(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
+            for alias in node.names:  # `from reproduce import cli` imports the module reproduce.cli
+                if (ROOT / node.module.replace(".", "/") / f"{alias.name}.py").exists():
+                    names.add(f"{node.module}.{alias.name}")
     return names
 
 
@@ -28,13 +31,13 @@ def test_callbacks_import_nothing_of_reproduce_but_compat():
 
 def test_the_rule_sees_a_violation(tmp_path):  # the check above can fail
     bad = tmp_path / "bad.py"
-    bad.write_text("from reproduce.runs import RunDir\nimport reproduce.compat\n")
-    assert imported_modules(bad) == {"reproduce.runs", "reproduce.compat"}
+    bad.write_text("from reproduce.runs import RunDir\nimport reproduce.compat\nfrom reproduce import cli\n")
+    assert imported_modules(bad) == {"reproduce.runs", "reproduce.compat", "reproduce", "reproduce.cli"}
 
 
 # The package's layers, lowest first: a module may import its own layer and those below, never above.
 TOP = {"reproduce.cli", "reproduce.sweep", "reproduce.suite", "reproduce.doctor",
-       "reproduce.evaluate_command", "reproduce.__main__"}
+       "reproduce.evaluate_command", "reproduce.__main__", "reproduce.worker"}
 LAYERS = ("base", "experiments", "report", "top")
 
 
