@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import single_thread_session  # bench/timing.py (the script's own directory is on sys.path)
+
 import reproduce  # noqa: F401  (compat fixes before anything imports TensorFlow; does not import it)
 
 SIZES = (1_000, 10_000, 50_000)
@@ -81,7 +83,6 @@ def child(mirror: bool, steps: int, out: str) -> None:
     import gymnasium as gym
     import numpy as np
     import tensorflow as tf
-    import threadpoolctl
     from rl.agents import DQNAgent
     from rl.memory import SequentialMemory
     from rl.policy import BoltzmannQPolicy
@@ -92,12 +93,7 @@ def child(mirror: bool, steps: int, out: str) -> None:
     from reproduce.adapters import KerasRLEnv
 
     fast_replay.fast_path_enabled = lambda: mirror  # the session fast path stays on in both
-    threadpoolctl.threadpool_limits(1, user_api="blas")
-    config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=1, inter_op_parallelism_threads=1)
-    tf.compat.v1.keras.backend.set_session(tf.compat.v1.Session(config=config))
-    np.random.seed(123)
-    random.seed(123)
-    tf.compat.v1.set_random_seed(123)
+    single_thread_session(123)
     env = KerasRLEnv(gym.make("CartPole-v1"), seed=123)
     model = Sequential([Flatten(input_shape=(1,) + env.observation_space.shape)])
     for _ in range(3):

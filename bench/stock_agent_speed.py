@@ -37,6 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import single_thread_session  # bench/timing.py (the script's own directory is on sys.path)
+
 import reproduce  # noqa: F401  (compat fixes before anything imports TensorFlow; does not import it)
 
 AGENTS = ("dqn", "sarsa", "dqn-hard", "ddpg", "naf", "cem")  # dqn-hard: a hard target copy every step
@@ -119,21 +121,14 @@ def _time_in_tensorflow() -> list:
 
 def child(agent_name: str, warmup: int, steps: int, out: str) -> None:
     """One run (the mode comes from REPRODUCE_KERAS_RL_FAST); arrays to ``out``, seconds per step printed."""
-    import random
 
     import gymnasium as gym
     import numpy as np
     import tensorflow as tf
-    import threadpoolctl
 
     from reproduce.adapters import KerasRLEnv
 
-    threadpoolctl.threadpool_limits(1, user_api="blas")
-    config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=1, inter_op_parallelism_threads=1)
-    tf.compat.v1.keras.backend.set_session(tf.compat.v1.Session(config=config))
-    np.random.seed(123)
-    random.seed(123)
-    tf.compat.v1.set_random_seed(123)
+    single_thread_session(123)
     env = KerasRLEnv(gym.make("Pendulum-v1" if agent_name in ("ddpg", "naf") else "CartPole-v1"), seed=123)
     agent, models, optimizers = build(agent_name, env)
 

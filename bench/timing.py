@@ -38,3 +38,20 @@ def child(argv: list[str], env: dict | None = None, cwd=None) -> tuple[float, fl
         tail = err.read().decode(errors="replace")[-2000:]
     return (wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime,
             os.waitstatus_to_exitcode(status), tail)
+
+
+def single_thread_session(seed: int) -> None:
+    """One thread for BLAS and TensorFlow, a fresh graph-mode session, and Python's, numpy's and
+    TensorFlow's seeds set: the set-up of the per-step agent benches' child processes."""
+    import random
+
+    import numpy as np
+    import tensorflow as tf
+    import threadpoolctl
+
+    threadpoolctl.threadpool_limits(1, user_api="blas")
+    config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=1, inter_op_parallelism_threads=1)
+    tf.compat.v1.keras.backend.set_session(tf.compat.v1.Session(config=config))
+    np.random.seed(seed)
+    random.seed(seed)
+    tf.compat.v1.set_random_seed(seed)
