@@ -98,7 +98,7 @@ def report(results: Path, workers: int, measured_wall: float | None = None, befo
     lines = [table.round(1).to_markdown(), "",
              f"{len(frame)} runs, {total:.0f} process-seconds ({total / 60:.1f} min); in-run "
              f"{frame.run_s.sum():.0f} s, start-up and overhead {overhead:.0f} s "
-             f"({100 * overhead / total:.0f}%, median {frame.overhead_s.median():.1f} s per run)",
+             f"({100 * overhead / total:.1f}%, median {frame.overhead_s.median():.1f} s per run)",
              f"longest first on {workers} workers: {scheduled:.0f} s ({scheduled / 60:.1f} min); lower bound "
              f"total / workers = {total / workers:.0f} s",
              f"budget (issue 24): {total:.0f} of {TARGET_PROCESS_S:.0f} process-seconds, "

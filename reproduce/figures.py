@@ -37,6 +37,11 @@ def band(ax, x, data, label, color=None):
     return line
 
 
+def mean_label(seeds: int) -> str:
+    """A band's legend entry: "mean of 3 seeds", or "one seed"."""
+    return f"mean of {seeds} seeds" if seeds != 1 else "one seed"
+
+
 def band_caption(seeds: int) -> str:
     """How :func:`band` drew the spread, for a caption."""
     if seeds >= 5:

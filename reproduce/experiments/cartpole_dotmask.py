@@ -126,7 +126,7 @@ def up_time_figure(runs, out: Path):
     data = np.stack([log.up_time.to_numpy()[:n] for log in logs])
     plt = fig_.plt()
     fig, ax = plt.subplots(figsize=fig_.SIZE)
-    fig_.band(ax, steps, data, f"ours, mean of {len(group)} seeds")
+    fig_.band(ax, steps, data, f"ours, {fig_.mean_label(len(group))}")
     if len(group) > 1:
         bands = np.array([prediction_interval(data[:, k]) for k in range(n)]).clip(*UP_TIME_RANGE)
         ax.fill_between(steps, bands[:, 0], bands[:, 1], alpha=0.1, color="gray", label="one run, 95% (t)")

@@ -84,7 +84,7 @@ def win_rate_figure(runs, out: Path):
     rates = np.stack([np.convolve(row, np.ones(window) / window, mode="valid") for row in data])
     plt = fig_.plt()
     fig, ax = plt.subplots(figsize=fig_.SIZE)
-    fig_.band(ax, np.arange(window, n + 1), rates, f"mean of {len(group)} seeds")
+    fig_.band(ax, np.arange(window, n + 1), rates, fig_.mean_label(len(group)))
     ax.axhline(1.0, color="k", ls="--", lw=0.8, label="optimum (every start is catchable)")
     fig_.label(ax, "epoch (one game)", f"win rate, last {window} games", "Qlearning4k Catch: training "
                "games won (exploring)", outside=True)

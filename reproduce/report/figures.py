@@ -39,7 +39,7 @@ def eval_curves(runs: list[Run], out: Path) -> list[tuple[Path, str]]:
         episodes = int(curves[0].episodes.iloc[0])
         fig, ax = plt.subplots(figsize=fig_.SIZE)
         full = ~np.isnan(data).any(axis=0)
-        fig_.band(ax, steps[full], data[:, full], f"mean of {len(group)} seeds")
+        fig_.band(ax, steps[full], data[:, full], fig_.mean_label(len(group)))
         if stopped:
             for row in data:
                 ax.plot(steps, row, lw=0.5, alpha=0.4, color="gray")
@@ -65,7 +65,7 @@ def training_curves(runs: list[Run], out: Path, window: int = 10) -> list[tuple[
         data = np.stack([np.interp(grid, e, fig_.moving_average(log["r"], window))
                          for e, log in zip(ends, logs)])
         fig, ax = plt.subplots(figsize=fig_.SIZE)
-        fig_.band(ax, grid, data, f"mean of {len(group)} seeds")
+        fig_.band(ax, grid, data, fig_.mean_label(len(group)))
         fig_.label(ax, "env steps", f"training return ({window}-ep. avg)", f"Training episodes: {key}",
                    outside=True)
         caption = (f"Training-episode return ({window}-episode moving average, exploration on) against env "
