@@ -161,7 +161,8 @@ def main(argv=None) -> int:
     parser.add_argument("--npz", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.steps < UNTIMED + 4:
-        parser.error(f"--steps must be at least {UNTIMED + 4} (the first {UNTIMED} are not timed), got {args.steps}")
+        parser.error(f"--steps must be at least {UNTIMED + 4} (the first {UNTIMED} are not timed), "
+                     f"got {args.steps}")
     if args.child:
         child(args.child == "on", args.steps, args.npz)
         return 0
