@@ -396,18 +396,8 @@ def _tables_python(agent, u, slip_u, iterations, lr, discount, slip, q, actions,
                 action = FORWARD if u[k] < 0.5 else BACKWARD
                 k += 1
         # --- the dungeon
-        taken = action
-        if slip_u[step] < slip:
-            taken = 1 - action
         old_state = state
-        if taken == BACKWARD:
-            reward = 2.0
-            state = 0
-        elif state < last:
-            reward = 0.0
-            state += 1
-        else:
-            reward = 10.0
+        state, reward = _dungeon_step(state, action, slip_u[step] < slip, last)
         # --- the update
         if agent == 1:
             q[action, old_state] += reward
@@ -426,6 +416,16 @@ def _tables_python(agent, u, slip_u, iterations, lr, discount, slip, q, actions,
         actions[step] = action
         rewards[step] = reward
         states[step] = state
+
+
+def _dungeon_step(state, action, slipped, last):
+    """The dungeon's rule for the compiled loops: ``(next tile, reward)``; a slip reverses the action."""
+    taken = 1 - action if slipped else action
+    if taken == BACKWARD:
+        return 0, 2.0
+    if state < last:
+        return state + 1, 0.0
+    return state, 10.0
 
 
 def _sigmoid(z):
@@ -498,18 +498,8 @@ def _deep_python(
             _encode(state, one_hot, x)
             _forward(x, w1, b1, w2, b2, w3, b3, h1, h2, q)
             action = _argmax2(q)
-        taken = action
-        if slip_u[step] < slip:
-            taken = 1 - action
         old_state = state
-        if taken == BACKWARD:
-            reward = 2.0
-            state = 0
-        elif state < last:
-            reward = 0.0
-            state += 1
-        else:
-            reward = 10.0
+        state, reward = _dungeon_step(state, action, slip_u[step] < slip, last)
         # train: Q(s'), then Q(s) (the same forward pass train_on_batch makes), target, one SGD step
         _encode(state, one_hot, x)
         _forward(x, w1, b1, w2, b2, w3, b3, h1, h2, q_new)
@@ -558,8 +548,9 @@ def _compiled():
     import numba
 
     jit = functools.partial(numba.njit, cache=True)
-    global _sigmoid, _forward, _encode, _argmax2  # the compiled loop calls the compiled helpers
-    _sigmoid, _forward, _encode, _argmax2 = jit(_sigmoid), jit(_forward), jit(_encode), jit(_argmax2)
+    global _dungeon_step, _sigmoid, _forward, _encode, _argmax2  # the compiled loops call compiled helpers
+    _dungeon_step, _sigmoid, _forward = jit(_dungeon_step), jit(_sigmoid), jit(_forward)
+    _encode, _argmax2 = jit(_encode), jit(_argmax2)
     return jit(_tables_python), jit(_deep_python)
 
 
