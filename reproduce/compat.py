@@ -974,8 +974,9 @@ def _atari_hint(env_id) -> str | None:
     if match is None:
         return None
     game, ram = match.group(1), "-ram" if match.group(3) else ""
-    return (f"Atari envs moved to ale-py: pip install ale-py, then `import ale_py; "
-            f"gym.register_envs(ale_py)` and gym.make('ALE/{game}{ram}-v5') (frameskip=1 for NoFrameskip)")
+    install = "" if importlib.util.find_spec("ale_py") else "pip install ale-py, then "
+    return (f"Atari envs moved to ale-py: {install}`import ale_py; gym.register_envs(ale_py)` and "
+            f"gym.make('ALE/{game}{ram}-v5') (frameskip=1 for NoFrameskip)")
 
 
 def _patch_env_id_hints():

@@ -6,6 +6,7 @@ Processor, resuming a custom env, seeding, run directories, and the example of
 ``docs/keras-rl-scripts.md`` executed as written. A few hundred steps each.
 """
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -26,6 +27,7 @@ from rl.random import OrnsteinUhlenbeckProcess
 
 import callbacks
 import reproduce
+from reproduce import compat
 from reproduce.adapters import KerasRLEnv, OneHotProcessor
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "keras-rl-scripts.md"
@@ -427,6 +429,12 @@ def test_a_run_directory_holding_another_run_is_refused_unless_asked(tmp_path):
     assert not (tmp_path / "checkpoints").exists()
 
 
+def test_atari_hint_says_to_install_ale_py_where_it_is_missing(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None)
+    hint = compat._atari_hint("SpaceInvadersNoFrameskip-ram-v4")
+    assert "pip install ale-py, then" in hint and "'ALE/SpaceInvaders-ram-v5'" in hint
+
+
 def test_seed_everything_makes_a_run_repeatable():
     def run(seed):
         tf.compat.v1.keras.backend.clear_session()
@@ -442,9 +450,11 @@ def test_seed_everything_makes_a_run_repeatable():
 
 
 def test_old_env_ids_name_their_new_id():  # fix atari-ids (gymnasium names renamed versions itself)
-    words = r"doesn't exist\. Atari envs moved to ale-py: pip install ale-py, .*'ALE/Breakout-v5'"
+    words = r"doesn't exist\..* Atari envs moved to ale-py: .*gym\.make\('ALE/Breakout-v5'\)"
     with pytest.raises(gym.error.NameNotFound, match=words):
         gym.make("BreakoutDeterministic-v4")  # keras-rl's examples/dqn_atari.py
+    installed = importlib.util.find_spec("ale_py") is not None
+    assert ("pip install ale-py" in compat._atari_hint("PongNoFrameskip-v4")) is not installed
     for old, new in (("LunarLander-v2", "LunarLander-v3"), ("Taxi-v3", "Taxi-v4")):
         with pytest.raises(gym.error.DeprecatedEnv, match=f"Please use `{new}` instead"):
             gym.make(old)
