@@ -33,17 +33,20 @@ from reproduce.experiments.blob_dqn import SOURCE
 from reproduce.kerasrl.config import DQNConfig, DQNRunConfig, PolicyConfig
 from reproduce.kerasrl.experiment import Hooks, kerasrl_experiment
 from reproduce.options import ENV_ID, POSITIVE, nested, option
+from reproduce.originals.blob_settings import STATS_EVERY, Settings
 from reproduce.runs import RunDir
 
 NAME = "blob-dqn-kerasrl"
-EPISODES = 20_000
-EPSILON_DECAY, MIN_EPSILON = 0.99975, 0.001  # per episode, as published
+TUTORIAL = Settings()
+EPISODES = TUTORIAL.episodes
+EPSILON_DECAY, MIN_EPSILON = TUTORIAL.epsilon_decay, TUTORIAL.min_epsilon  # per episode, as published
 TARGET_EVERY = 460  # steps: 6 episodes x 76.5 steps (mean length at epsilon 1)
-STATS_EVERY = 50  # the tutorial's AGGREGATE_STATS_EVERY
 SENTDEX_DQN = DQNConfig(
-    memory_limit=50_000, window_length=1, batch_size=64, gamma=0.99, nb_steps_warmup=1_000,
-    policy=PolicyConfig("eps-greedy", eps=1.0), test_policy=PolicyConfig("greedy"),
-    target_model_update=TARGET_EVERY, optimizer="adam", learning_rate=1e-3, train_interval=1, fast=True,
+    memory_limit=TUTORIAL.replay_size, window_length=1, batch_size=TUTORIAL.minibatch,
+    gamma=TUTORIAL.discount, nb_steps_warmup=TUTORIAL.min_replay,
+    policy=PolicyConfig("eps-greedy", eps=TUTORIAL.epsilon), test_policy=PolicyConfig("greedy"),
+    target_model_update=TARGET_EVERY, optimizer="adam", learning_rate=TUTORIAL.learning_rate,
+    train_interval=1, fast=True,
 )
 """The tutorial's settings; ``policy`` is the starting epsilon of the per-episode schedule."""
 COLUMNS = (

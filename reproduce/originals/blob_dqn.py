@@ -57,29 +57,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reproduce.envs.blob import PART6, SIZE
+from reproduce.originals.blob_settings import STATS_EVERY, Settings  # noqa: F401  (Settings: re-exported)
 
 ACTIONS = 9
-STATS_EVERY = 50  # AGGREGATE_STATS_EVERY
 AGENT_STREAM, MASK_STREAM = 6, 66  # generators seeded (seed, 6) and (seed, 66), apart from the env's (seed)
 SHAPES = {"conv1": (3, 3, 3, 256), "conv2": (3, 3, 256, 256), "dense1": (256, 64), "dense2": (64, ACTIONS)}
 WEIGHT_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The tutorial's constants (``main_tf1.py`` / ``dqnAgent``)."""
-
-    episodes: int = 20_000
-    replay_size: int = 50_000
-    min_replay: int = 1_000
-    minibatch: int = 64
-    discount: float = 0.99
-    update_target_every: int = 5
-    epsilon: float = 1.0
-    epsilon_decay: float = 0.99975
-    min_epsilon: float = 0.001
-    learning_rate: float = 0.001
-    dropout: float = 0.2
 
 
 def initial_weights(seed: int) -> list[np.ndarray]:
