@@ -31,16 +31,20 @@ from reproduce.experiments.dungeon_qlearning import SOURCE
 from reproduce.kerasrl.config import DQNConfig, DQNRunConfig, PolicyConfig
 from reproduce.kerasrl.experiment import Hooks, kerasrl_experiment
 from reproduce.options import ENV_ID, POSITIVE, nested, option
+from reproduce.originals.dungeon import settings
 from reproduce.runs import RunDir
 
 NAME = "dungeon-kerasrl"
 DEEPGAMBLER = "dungeon-deepgambler"
 PERFORMANCE = RunDir.PERFORMANCE
+TUTORIAL = settings("2019")  # train.py's DeepGambler at 2f6aac0
 DEEPGAMBLER_DQN = DQNConfig(
-    hidden=(16, 16), activation="sigmoid", memory_limit=50_000, window_length=1, batch_size=32,
+    hidden=(TUTORIAL.units, TUTORIAL.units), activation="sigmoid", memory_limit=50_000, window_length=1,
+    batch_size=32,
     policy=PolicyConfig("linear-annealed-eps", value_max=1.0, value_min=0.0, value_test=0.0, nb_steps=10_000),
     test_policy=PolicyConfig("greedy"), nb_steps_warmup=10, target_model_update=1e-2, optimizer="sgd",
-    learning_rate=0.1, train_interval=1, gamma=0.95, fast=True, truncation_aware=True,
+    learning_rate=TUTORIAL.learning_rate, train_interval=1, gamma=TUTORIAL.discount, fast=True,
+    truncation_aware=True,
 )
 """The DeepGambler's network, loss, optimizer, discount and exploration; keras-rl's example for the rest.
 The policy's ``nb_steps`` follows ``--steps`` (see :func:`build`)."""
